@@ -1,0 +1,74 @@
+"""Figures and downloads shared by the pages: crisp upscaled images, PNG/CSV downloads, latent scatter plots."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from vae_core.latents import decode_codes, tile_images
+from vae_core.model import VAE
+
+# Colour-blind-safe qualitative palette (Okabe-Ito + extras) for up to 10 labels.
+PALETTE = [
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
+    "#56B4E9", "#F0E442", "#000000", "#999999", "#8C564B",
+]
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    return (np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
+
+
+def upscale(img: np.ndarray, scale: int = 4) -> np.ndarray:
+    """Nearest-neighbour upscaling so 28x28 pixels stay crisp in the browser."""
+    return np.kron(to_uint8(img), np.ones((scale, scale), dtype=np.uint8))
+
+
+def to_png(img: np.ndarray, scale: int = 1) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(upscale(img, scale) if scale > 1 else to_uint8(img)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_data_uri(img: np.ndarray, scale: int = 1) -> str:
+    """A small inline PNG (e.g. for hover thumbnails)."""
+    return "data:image/png;base64," + base64.b64encode(to_png(img, scale)).decode("ascii")
+
+
+def show_image(img: np.ndarray, caption: str | None = None, width: int = 140) -> None:
+    st.image(upscale(img, max(1, width // img.shape[1])), caption=caption, width=width)
+
+
+def download_png(img: np.ndarray, filename: str, label: str = "Download PNG", key: str | None = None) -> None:
+    scale = max(1, 280 // max(img.shape))
+    st.download_button(label, to_png(img, scale), file_name=filename, mime="image/png", key=key or filename)
+
+
+def download_csv(columns: dict[str, np.ndarray], filename: str, label: str = "Download CSV", key: str | None = None):
+    """Columns of equal length as a CSV download (no pandas round trip needed)."""
+    names = list(columns)
+    rows = np.column_stack([np.asarray(columns[n]).reshape(len(columns[names[0]]), -1) for n in names])
+    header = []
+    for n in names:
+        width = np.asarray(columns[n]).reshape(len(columns[names[0]]), -1).shape[1]
+        header += [n] if width == 1 else [f"{n}{j}" for j in range(width)]
+    buf = io.StringIO()
+    np.savetxt(buf, rows, delimiter=",", header=",".join(header), comments="", fmt="%.6g")
+    st.download_button(label, buf.getvalue(), file_name=filename, mime="text/csv", key=key or filename)
+
+
+def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:
+    """Decode n prior samples z ~ N(0, I) and show them in one strip with a download."""
+    import torch
+
+    z = torch.randn((n, model.latent_dim), generator=torch.Generator().manual_seed(seed)).numpy()
+    strip = tile_images(decode_codes(model, z), n_cols=n, pad=2)
+    st.image(upscale(strip, 3), caption=label)
+
+
+def label_colour(label: int) -> str:
+    return PALETTE[int(label) % len(PALETTE)]

@@ -1,0 +1,79 @@
+"""Heavy objects load once per server process (st.cache_resource) and are shared read-only by every session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_core.catalog import CheckpointInfo, scan_checkpoints
+from vae_core.checkpoints import Checkpoint, load_arrays, load_checkpoint
+from vae_core.data import Dataset, load_dataset
+from vae_core.latents import compute_latents
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def checkpoint_catalog() -> list[CheckpointInfo]:
+    """Shipped and user checkpoints (re-scanned at most every 5 s so new trainings appear everywhere)."""
+    return scan_checkpoints()
+
+
+@st.cache_resource(show_spinner="Loading model...", max_entries=64)
+def _load_model(path: str, mtime: float) -> Checkpoint:
+    return load_checkpoint(path)
+
+
+def load_model(info: CheckpointInfo) -> Checkpoint:
+    """The model in eval mode, gradients off; never call .train() or an optimizer on it (it is shared)."""
+    return _load_model(str(info.path), _mtime(info.path))
+
+
+@st.cache_resource(show_spinner="Loading data...")
+def _load_dataset(name: str) -> Dataset:
+    ds = load_dataset(name)
+    for arr in (ds.train_x, ds.train_y, ds.test_x, ds.test_y):
+        arr.flags.writeable = False
+    return ds
+
+
+def dataset(name: str) -> Dataset:
+    """The dataset, loaded once per process; its arrays are read-only."""
+    return _load_dataset(name)
+
+
+@dataclass(frozen=True)
+class Latents:
+    """Codes of the test split and their 2-D maps (precomputed beside shipped checkpoints)."""
+
+    mu: np.ndarray
+    logvar: np.ndarray | None
+    labels: np.ndarray
+    pca: np.ndarray
+    tsne: np.ndarray | None
+
+
+@st.cache_resource(show_spinner="Encoding the test images...", max_entries=64)
+def _latents(path: str, mtime: float, latents_file: str, dataset_name: str) -> Latents:
+    lp = Path(latents_file)
+    if lp.is_file():
+        arrays, _ = load_arrays(lp)
+    else:  # a user's checkpoint without precomputed maps: encode now (no t-SNE until asked for)
+        ds = dataset(dataset_name)
+        arrays = compute_latents(_load_model(path, mtime).model, ds.test_x, ds.test_y, tsne=False)
+    for a in arrays.values():
+        a.flags.writeable = False
+    return Latents(arrays["mu"], arrays.get("logvar"), arrays["labels"], arrays["pca"], arrays.get("tsne"))
+
+
+def latents(info: CheckpointInfo) -> Latents:
+    """Test-split codes and maps for a checkpoint, shared read-only."""
+    return _latents(str(info.path), _mtime(info.path), str(info.latents_path), info.dataset)
