@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
     p.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
     p.add_argument("--mc-samples", type=int, default=1)
     p.add_argument("--no-binarize", action="store_true", help="train on grey levels (no dynamic binarization)")
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             lr=args.lr,
             seed=args.seed,
+            lr_schedule=args.lr_schedule,
             kl_warmup_epochs=args.kl_warmup,
             mc_samples=args.mc_samples,
             binarize=not args.no_binarize,

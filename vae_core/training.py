@@ -128,6 +128,11 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     n = len(x_all)
     steps = math.ceil(n / config.batch_size)
+    scheduler = None
+    if config.lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=config.epochs * steps, eta_min=0.1 * config.lr
+        )
     state = TrainState(epoch=1, epochs=config.epochs, step=0, steps_per_epoch=steps)
     start = time.perf_counter()
     cancelled = False
@@ -148,7 +153,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             if not torch.isfinite(terms.loss):
                 raise TrainingStopped(
-                    f"the loss became {float(terms.loss)} at epoch {epoch}, step {step + 1}; training stopped "
+                    f"the loss became {float(terms.loss.detach())} at epoch {epoch}, step {step + 1}; training stopped "
                     "and the model keeps its last good weights. Try a smaller learning rate."
                 )
             terms.loss.backward()
@@ -160,6 +165,8 @@ def train(
                     "the model keeps its last good weights. Try a smaller learning rate."
                 )
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             state.step = step + 1
             state.images_seen += len(xb)
             state.last = terms.means()
