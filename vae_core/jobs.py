@@ -1,16 +1,14 @@
-"""Training jobs beside a server: one thread per job, a progress snapshot to poll, cancel, and a cap on how many run.
+"""A training job beside a server: one thread, a progress snapshot to poll, cancel, and a save that never overwrites.
 
-A job builds its own model from its config, so it can never change a model other sessions are using. At most
-``limit`` jobs train at once (``TrainingSlots``); the others wait first come, first served and can tell their place
-in the queue. Every job ends: it is bounded by its epochs, it can be cancelled, and it cancels itself when the
-owner it was started for has been gone for a while (a closed browser tab). ``JobRegistry`` keeps jobs per owner.
-No UI here: the Train page polls ``TrainingJob.snapshot()``.
+A job builds its own model from its config, so it can never change a model other sessions are using. It waits for
+a slot (``job_registry.TrainingSlots``: at most a few trainings at once) and can tell its place in the queue. Every
+job ends: it is bounded by its epochs, it can be cancelled, and it cancels itself when the owner it was started for
+has been gone for a while (a closed browser tab). No UI here: the Train page polls ``TrainingJob.snapshot()``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -18,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -31,22 +29,14 @@ from .model import VAE, build_model
 from .train import describe
 from .training import Callback, TrainingStopped, TrainState, train
 
+if TYPE_CHECKING:
+    from .job_registry import TrainingSlots
+
 logger = logging.getLogger(__name__)
 
-MAX_TRAININGS_ENV = "VAE_EXPLORER_MAX_TRAININGS"
-DEFAULT_MAX_TRAININGS = 2
 MAX_APP_EPOCHS = 200  # a training started from a web page must end in minutes, not days
 ORPHAN_GRACE_SECONDS = 30.0  # a reloaded tab gets this long to take its job back before the job cancels itself
 PREVIEW_SECONDS = 1.0  # how often a running job refreshes its preview reconstructions
-
-
-def max_trainings_from_env() -> int:
-    """$VAE_EXPLORER_MAX_TRAININGS (1-16), default 2; a value that is not a number falls back to the default."""
-    try:
-        return min(16, max(1, int(os.environ.get(MAX_TRAININGS_ENV, DEFAULT_MAX_TRAININGS))))
-    except ValueError:
-        logger.warning("%s is not a whole number; using %d", MAX_TRAININGS_ENV, DEFAULT_MAX_TRAININGS)
-        return DEFAULT_MAX_TRAININGS
 
 
 class JobStatus(StrEnum):
@@ -61,10 +51,6 @@ class JobStatus(StrEnum):
     @property
     def active(self) -> bool:
         return self in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-class JobRefused(ValueError):
-    """A job cannot be started now; the message says why (for the user)."""
 
 
 @dataclass(frozen=True)
@@ -110,50 +96,6 @@ class JobSnapshot:
     saved_path: Path | None
     seconds: float  # training time so far
     started_at: float = field(default=0.0)  # time.time() when submitted
-
-
-class TrainingSlots:
-    """At most ``limit`` trainings at once; the others wait in first-come, first-served order.
-
-    A bounded semaphore with a visible queue: ``position(job_id)`` tells a waiting job its place."""
-
-    def __init__(self, limit: int = DEFAULT_MAX_TRAININGS) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1 (got {limit})")
-        self.limit = limit
-        self._cond = threading.Condition()
-        self._running: set[str] = set()
-        self._waiting: list[str] = []
-
-    def acquire(self, job_id: str, give_up: Callable[[], bool] = lambda: False, poll: float = 0.2) -> bool:
-        """Wait for a slot; False (and out of the queue) as soon as ``give_up()`` is true."""
-        with self._cond:
-            self._waiting.append(job_id)
-            try:
-                while not (self._waiting[0] == job_id and len(self._running) < self.limit):
-                    if give_up():
-                        return False
-                    self._cond.wait(poll)
-                self._running.add(job_id)
-                return True
-            finally:
-                self._waiting.remove(job_id)
-                self._cond.notify_all()
-
-    def release(self, job_id: str) -> None:
-        with self._cond:
-            self._running.discard(job_id)
-            self._cond.notify_all()
-
-    def position(self, job_id: str) -> int | None:
-        """1-based place in the queue, or None if not waiting."""
-        with self._cond:
-            return self._waiting.index(job_id) + 1 if job_id in self._waiting else None
-
-    @property
-    def running(self) -> int:
-        with self._cond:
-            return len(self._running)
 
 
 class _Progress(Callback):
@@ -315,7 +257,7 @@ class TrainingJob:
                 self.slots.release(self.job_id)
         except Exception as e:  # noqa: BLE001 - a job's failure must reach the page, not kill the server
             logger.exception("training job %s failed", self.spec.name)
-            self._set(JobStatus.FAILED, f"Training failed unexpectedly ({type(e).__name__}: {e}).")
+            self._set(JobStatus.FAILED, f"Training failed unexpectedly ({type(e).__name__}); the server log says more.")
 
     def _train(self) -> None:
         spec, tc = self.spec, self.spec.train_config
@@ -394,101 +336,6 @@ class TrainingJob:
         except OSError as e:  # the pages can encode the test split themselves; the checkpoint is what matters
             logger.warning("could not save the latent maps beside %s: %s", path, e)
         return path
-
-
-class JobRegistry:
-    """Every training on this server, by owner (a browser session): caps the active jobs per owner, refuses a
-    name another active job will save under, hands a job to a reloaded tab, and forgets finished jobs."""
-
-    def __init__(
-        self,
-        limit: int | None = None,
-        *,
-        per_owner: int = 2,
-        keep: int = 5,
-        is_alive: Callable[[str], bool] | None = None,
-    ) -> None:
-        self.slots = TrainingSlots(limit if limit is not None else max_trainings_from_env())
-        self.per_owner = per_owner  # queued or running jobs one owner may have
-        self.keep = keep  # jobs (of any status) remembered per owner
-        self._is_alive = is_alive
-        self._lock = threading.Lock()
-        self._jobs: dict[str, TrainingJob] = {}
-        self._owners: dict[str, str] = {}  # job id -> owner
-
-    def submit(
-        self, owner: str, spec: JobSpec, *, load: Callable[[str], Dataset] = load_dataset,
-        callbacks: tuple[Callback, ...] = (),
-    ) -> TrainingJob:  # fmt: skip
-        """Queue and start a job for ``owner``; JobRefused (with the reason) when it cannot be started."""
-        with self._lock:
-            self._forget_old()
-            active = [j for j in self._of(owner) if j.status.active]
-            if len(active) >= self.per_owner:
-                raise JobRefused(
-                    f"You already have {len(active)} trainings queued or running (at most {self.per_owner} per "
-                    "person); cancel one or wait until it finishes."
-                )
-            if any(j.spec.path == spec.path and j.status.active for j in self._jobs.values()):
-                raise JobRefused(f"Another training will save a checkpoint named {spec.name!r}; choose another name.")
-            if spec.path.exists():
-                raise JobRefused(f"A checkpoint named {spec.name!r} already exists; choose another name.")
-            job = TrainingJob(spec, self.slots, load=load, callbacks=callbacks)
-            job.owner_alive = lambda: self.owner_alive(job.job_id)
-            self._jobs[job.job_id] = job
-            self._owners[job.job_id] = owner
-        return job.start()
-
-    def owner_alive(self, job_id: str) -> bool:
-        owner = self._owners.get(job_id)
-        return owner is not None and (self._is_alive is None or self._is_alive(owner))
-
-    def jobs(self, owner: str) -> list[TrainingJob]:
-        """The owner's jobs, newest first."""
-        with self._lock:
-            return self._of(owner)[::-1]
-
-    def get(self, job_id: str) -> TrainingJob | None:
-        with self._lock:
-            return self._jobs.get(job_id)
-
-    def adopt(self, job_id: str, owner: str) -> TrainingJob | None:
-        """Give ``owner`` a job whose owner has gone (a reloaded tab finds its training again via the URL)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            current = self._owners.get(job_id)
-            if job is None or (current != owner and self._is_alive is not None and self._is_alive(current or "")):
-                return None
-            self._owners[job_id] = owner
-            return job
-
-    def forget(self, owner: str, job_id: str) -> None:
-        """Remove one of the owner's finished jobs from its list."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None and self._owners.get(job_id) == owner and not job.status.active:
-                del self._jobs[job_id], self._owners[job_id]
-
-    def cancel_all(self, reason: str = "Training cancelled: the server is shutting down.") -> None:
-        with self._lock:
-            jobs = list(self._jobs.values())
-        for job in jobs:
-            job.cancel(reason)
-
-    def _of(self, owner: str) -> list[TrainingJob]:
-        return [j for jid, j in self._jobs.items() if self._owners[jid] == owner]
-
-    def _forget_old(self) -> None:
-        """Drop finished jobs of owners who have gone, and all but the newest ``keep`` finished jobs per owner."""
-        by_owner: dict[str, list[str]] = {}
-        for jid in self._jobs:
-            by_owner.setdefault(self._owners[jid], []).append(jid)
-        for owner, ids in by_owner.items():
-            finished = [jid for jid in ids if not self._jobs[jid].status.active]
-            gone = self._is_alive is not None and not self._is_alive(owner)
-            drop = finished if gone else finished[: max(0, len(ids) - self.keep)]
-            for jid in drop:
-                del self._jobs[jid], self._owners[jid]
 
 
 @torch.no_grad()

@@ -1,0 +1,118 @@
+"""A 2-D map of latent codes and the way back: from any point on the map to a code the decoder can draw.
+
+PCA is linear, so a map point has an exact pre-image on the PCA plane through the mean code (and, for a 2-D
+latent, PCA is only a rotation: the pre-image is the code itself). t-SNE has no inverse at all; the best we can do
+is the inverse-distance-weighted mean of the codes of the nearest mapped points, which stays inside the cloud of
+real codes. The page says which of the two produced the decoded image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .projection import LatentPCA, NeighbourInverse, TSNESettings, fit_tsne
+
+METHODS = {"pca": "PCA", "tsne": "t-SNE"}
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A clicked point decoded through the map: the code, whether it is exact, and how it was obtained."""
+
+    xy: np.ndarray  # (2,) map coordinates
+    code: np.ndarray  # (D,) code handed to the decoder
+    neighbours: np.ndarray  # indices of the nearest mapped points, nearest first
+    exact: bool  # True when the code maps back to exactly xy
+    how: str  # one sentence for the page
+
+
+class LatentMap:
+    """``LatentMap(method).fit(codes, points=None) -> self``; then ``decode_point(xy)`` gives a ``MapPoint``.
+
+    ``points`` are precomputed map coordinates (e.g. a t-SNE shipped beside the checkpoint); without them the
+    map is computed here (PCA: instantly; t-SNE: with ``tsne_settings``, seconds for a few thousand codes).
+    Learned attributes: ``points_`` (N, 2), ``codes_`` (N, D), ``inverse_`` (LatentPCA or NeighbourInverse).
+    """
+
+    def __init__(self, method: str = "pca", k: int = 5, tsne_settings: TSNESettings = TSNESettings()) -> None:
+        self.method = method
+        self.k = k
+        self.tsne_settings = tsne_settings
+
+    def fit(self, codes: np.ndarray, points: np.ndarray | None = None) -> LatentMap:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown map {self.method!r}: choose one of {', '.join(METHODS)}")
+        self.codes_ = np.asarray(codes, dtype=np.float32)
+        if self.codes_.ndim != 2 or len(self.codes_) < 2:
+            raise ValueError(f"a map needs at least 2 codes as an (N, D) array (got shape {self.codes_.shape})")
+        if self.method == "pca":
+            pca = LatentPCA().fit(self.codes_)
+            self.points_ = pca.transform(self.codes_) if points is None else np.asarray(points, np.float32)
+            self.inverse_: LatentPCA | NeighbourInverse = pca
+        else:
+            self.points_ = fit_tsne(self.codes_, self.tsne_settings) if points is None else np.asarray(points)
+            self.inverse_ = NeighbourInverse(self.k).fit(self.points_, self.codes_)
+        if self.points_.shape != (len(self.codes_), 2):
+            raise ValueError(f"map points must be ({len(self.codes_)}, 2) for {len(self.codes_)} codes")
+        self.points_ = self.points_.astype(np.float32)
+        return self
+
+    @property
+    def latent_dim(self) -> int:
+        return self.codes_.shape[1]
+
+    def nearest(self, xy: np.ndarray, k: int | None = None) -> np.ndarray:
+        """Indices of the k mapped points nearest to xy, nearest first."""
+        d = np.linalg.norm(self.points_ - np.asarray(xy, dtype=np.float32).reshape(1, 2), axis=1)
+        return np.argsort(d)[: k or self.k]
+
+    def code_at(self, xy: np.ndarray) -> np.ndarray:
+        """The code (D,) that the map sends to xy (PCA), or the best stand-in for it (t-SNE)."""
+        return self.inverse_.inverse_transform(np.asarray(xy, dtype=np.float64).reshape(1, 2))[0]
+
+    def decode_point(self, xy: np.ndarray) -> MapPoint:
+        """Everything the page shows about a click at xy, except the decoded image itself."""
+        xy = np.asarray(xy, dtype=np.float32).reshape(2)
+        if self.method == "pca":
+            exact = self.latent_dim <= 2
+            how = (
+                "PCA inverse transform. The latent is 2-D, so PCA is only a rotation: this is exactly the code there."
+                if exact
+                else f"PCA inverse transform: the code on the PCA plane through the mean code. The other "
+                f"{self.latent_dim - 2} directions of the {self.latent_dim}-D latent are set to their mean."
+            )
+        else:
+            exact = False
+            how = (
+                f"t-SNE has no inverse: this is the distance-weighted mean of the codes of the {self.k} nearest "
+                "mapped test images, so it stays among real codes even where the map is empty."
+            )
+        return MapPoint(xy=xy, code=self.code_at(xy), neighbours=self.nearest(xy), exact=exact, how=how)
+
+    def bounds(self, margin: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the map's bounding box, widened by ``margin`` of its size on every side."""
+        lo, hi = self.points_.min(axis=0), self.points_.max(axis=0)
+        pad = np.maximum(hi - lo, 1e-6) * margin
+        return lo - pad, hi + pad
+
+    def grid(self, n: int = 40, margin: float = 0.08) -> np.ndarray:
+        """An n x n grid of points (n*n, 2) covering the map: the page overlays it, invisible, so that a click
+        anywhere on the plane lands on a point."""
+        lo, hi = self.bounds(margin)
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+        return np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+
+    def spread(self, n_cells: int = 8) -> np.ndarray:
+        """Indices of up to n_cells**2 mapped points spread over the map (the one nearest each cell's centre of a
+        coarse grid, in occupied cells only): where to draw thumbnails without piling them up."""
+        lo, hi = self.bounds(0.0)
+        cell = np.floor((self.points_ - lo) / np.maximum(hi - lo, 1e-6) * n_cells).clip(0, n_cells - 1).astype(int)
+        centres = lo + (cell + 0.5) * (hi - lo) / n_cells
+        dist = np.linalg.norm(self.points_ - centres, axis=1)
+        best: dict[tuple[int, int], int] = {}
+        for i, c in enumerate(map(tuple, cell)):
+            if c not in best or dist[i] < dist[best[c]]:
+                best[c] = i
+        return np.array(sorted(best.values()), dtype=np.int64)
