@@ -1,0 +1,68 @@
+"""2-D maps of codes and the way back from a map to a code."""
+
+import numpy as np
+import torch
+
+from vae_core.config import ModelConfig
+from vae_core.latents import compute_latents, decode_codes, manifold_codes, manifold_grid, normal_grid, tile_images
+from vae_core.model import build_model
+from vae_core.projection import LatentPCA, NeighbourInverse, fit_tsne, knn_accuracy
+
+
+def test_pca_of_a_2d_latent_is_invertible_exactly():
+    z = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32) * [3.0, 0.5]
+    pca = LatentPCA().fit(z)
+    assert np.allclose(pca.inverse_transform(pca.transform(z)), z, atol=1e-4)
+    assert pca.explained_variance_ratio_[0] > 0.9
+
+
+def test_pca_inverse_lands_on_the_plane_for_higher_dims():
+    z = np.random.default_rng(1).normal(size=(300, 6)).astype(np.float32)
+    pca = LatentPCA().fit(z)
+    p = np.array([[1.0, -2.0]])
+    assert np.allclose(pca.transform(pca.inverse_transform(p)), p, atol=1e-4)
+
+
+def test_pca_handles_a_1d_latent():
+    z = np.random.default_rng(2).normal(size=(50, 1)).astype(np.float32)
+    assert LatentPCA().fit_transform(z).shape == (50, 2)
+
+
+def test_neighbour_inverse_returns_the_code_at_a_mapped_point():
+    points = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    codes = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0], [3.0, 3.0, 3.0]])
+    inv = NeighbourInverse(k=2).fit(points, codes)
+    assert np.allclose(inv.inverse_transform([[10.0, 0.0]]), [[2.0, 2.0, 2.0]], atol=1e-3)
+    mid = inv.inverse_transform([[5.0, 0.0]])[0]
+    assert 1.0 < mid[0] < 2.0
+
+
+def test_tsne_keeps_separated_clusters_apart():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    z = rng.normal(size=(120, 8)) * 0.3 + labels[:, None] * 5.0
+    y = fit_tsne(z)
+    assert y.shape == (120, 2)
+    assert knn_accuracy(y, labels) > 0.95
+
+
+def test_manifold_grid_follows_the_inverse_normal_cdf():
+    v = normal_grid(5)
+    assert np.allclose(v, -v[::-1], atol=1e-6) and v[2] == 0
+    z = manifold_codes(3, n=5, dims=(0, 2))
+    assert z.shape == (25, 3) and np.all(z[:, 1] == 0)
+    assert z[0, 0] < z[4, 0] and z[0, 2] > z[20, 2]  # columns go right, rows go down
+    model = build_model(ModelConfig(latent_dim=3)).eval()
+    assert manifold_grid(model, n=5).shape == (140, 140)
+
+
+def test_compute_latents_gives_codes_and_maps():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(latent_dim=4)).eval()
+    images = np.random.default_rng(0).random((40, 28, 28)).astype(np.float32)
+    out = compute_latents(model, images, np.arange(40) % 4)
+    assert out["mu"].shape == (40, 4) and out["logvar"].shape == (40, 4)
+    assert out["pca"].shape == (40, 2) and out["tsne"].shape == (40, 2)
+    decoded = decode_codes(model, out["mu"][:3])
+    assert decoded.shape == (3, 28, 28) and 0 <= decoded.min() and decoded.max() <= 1
+    assert tile_images(decoded, n_cols=3, pad=2).shape == (28, 88)
