@@ -5,7 +5,9 @@ i.e. 2-D 5-NN label accuracy and ``sklearn.manifold.trustworthiness`` (5 neighbo
 
 The codes are the posterior means of mnist5k's train + test images (5,000 x 16) under the shipped
 ``mnist5k-vae-16``. Run it on a quiet machine: the ratios compare runs made in the same process, one after another,
-but other programs sharing the cores still add noise (use ``--repeats 3`` to report the median time).
+but other programs sharing the cores still add noise. So each method is timed twice: wall-clock seconds and CPU
+seconds (summed over this process's threads, which other programs barely change); the target is judged on the CPU
+ratio, and ``--repeats 3`` reports medians.
 
     python bench/bench_tsne.py [--n 5000] [--repeats 1] [--threads 0]
 """
@@ -33,7 +35,8 @@ TARGET_RATIO = 0.5  # and take at most this fraction of its time
 @dataclass(frozen=True)
 class Row:
     method: str
-    seconds: float
+    seconds: float  # wall clock
+    cpu: float  # CPU seconds of this process, all threads
     knn: float
     trust: float
 
@@ -65,13 +68,20 @@ def sklearn_default(z: np.ndarray) -> np.ndarray:
 def measure(name: str, run: Callable[[np.ndarray], np.ndarray], z: np.ndarray, y: np.ndarray, repeats: int) -> Row:
     from sklearn.manifold import trustworthiness
 
-    times, emb = [], None
+    times, cpus, emb = [], [], None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         emb = run(z)
         times.append(time.perf_counter() - t0)
-    row = Row(name, statistics.median(times), knn_accuracy(emb, y, k=5), trustworthiness(z, emb, n_neighbors=5))
-    print(f"  {name}: {row.seconds:.1f} s", file=sys.stderr, flush=True)
+        cpus.append(time.process_time() - c0)
+    row = Row(
+        name,
+        statistics.median(times),
+        statistics.median(cpus),
+        knn_accuracy(emb, y, k=5),
+        trustworthiness(z, emb, n_neighbors=5),
+    )
+    print(f"  {name}: {row.seconds:.1f} s wall, {row.cpu:.1f} s CPU", file=sys.stderr, flush=True)
     return row
 
 
@@ -81,7 +91,7 @@ def candidates() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     out: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         f"ours: TSNESettings() ({default.max_iter} it, angle {default.angle:g})": lambda z: fit_tsne(z, default)
     }
-    for it, angle in ((500, 0.5), (500, 0.8), (400, 0.8), (350, 0.8)):
+    for it, angle in ((500, 0.5), (500, 0.7), (500, 0.8), (400, 0.7)):
         if (it, angle) != (default.max_iter, default.angle):
             s = TSNESettings(max_iter=it, angle=angle)
             out[f"fit_tsne {it} it, angle {angle:g}"] = lambda z, s=s: fit_tsne(z, s)
@@ -107,16 +117,18 @@ def main() -> None:
         rows = [measure(name, run, z, y, args.repeats) for name, run in methods.items()]
 
     ref = rows[0]
-    print(f"\n| method | seconds | ratio to sklearn default | 5-NN acc | trustworthiness | meets target |")
-    print("|---|---:|---:|---:|---:|---|")
+    print(
+        "\n| method | seconds | CPU seconds | ratio to sklearn default (wall / CPU) | 5-NN acc | trustworthiness "
+        "| meets target |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        ok = (
-            r.seconds <= TARGET_RATIO * ref.seconds
-            and r.knn >= ref.knn - TOLERANCE
-            and r.trust >= ref.trust - TOLERANCE
-        )
+        ok = r.cpu <= TARGET_RATIO * ref.cpu and r.knn >= ref.knn - TOLERANCE and r.trust >= ref.trust - TOLERANCE
         mark = "(reference)" if r is ref else ("yes" if ok else "no")
-        print(f"| {r.method} | {r.seconds:.1f} | {r.seconds / ref.seconds:.2f} | {r.knn:.3f} | {r.trust:.3f} | {mark} |")
+        print(
+            f"| {r.method} | {r.seconds:.1f} | {r.cpu:.1f} | {r.seconds / ref.seconds:.2f} / {r.cpu / ref.cpu:.2f} "
+            f"| {r.knn:.3f} | {r.trust:.3f} | {mark} |"
+        )
 
 
 if __name__ == "__main__":

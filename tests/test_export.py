@@ -92,8 +92,17 @@ def test_payload_round_trips_every_tensor_exactly():
     np.testing.assert_allclose(tensors["decoder_std"], model.decoder_std().detach().reshape(28, 28).numpy())
     assert back.manifest["format"] == FORMAT and back.manifest["likelihood"] == "gaussian"
     assert [layer["op"] for layer in back.manifest["layers"]] == [
-        "linear", "relu", "linear", "relu", "reshape",
-        "conv_transpose2d", "relu", "conv_transpose2d", "relu", "conv_transpose2d", "sigmoid",
+        "linear",
+        "relu",
+        "linear",
+        "relu",
+        "reshape",
+        "conv_transpose2d",
+        "relu",
+        "conv_transpose2d",
+        "relu",
+        "conv_transpose2d",
+        "sigmoid",
     ]
     assert [layer.get("out_size") for layer in back.manifest["layers"] if "out_size" in layer] == [7, 14, 28]
 

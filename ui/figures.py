@@ -40,7 +40,7 @@ def png_data_uri(img: np.ndarray, scale: int = 1) -> str:
 
 
 def show_image(img: np.ndarray, caption: str | None = None, width: int = 140) -> None:
-    st.image(upscale(img, max(1, width // img.shape[1])), caption=caption, width=width)
+    st.image(upscale(img, max(1, width // img.shape[1])), caption=caption, width=width, output_format="PNG")
 
 
 def download_png(img: np.ndarray, filename: str, label: str = "Download PNG", key: str | None = None) -> None:

@@ -12,6 +12,7 @@ import os
 import re
 import struct
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,28 @@ def validate_name(name: str) -> str:
     return name
 
 
+STALE_TEMP_SECONDS = 60.0  # a temp file this old was left by a writer that died (a save takes well under a second)
+
+
+def remove_stale_temps(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete ``.NAME.*.tmp`` files older than ``max_age`` seconds that a killed writer left in ``folder``."""
+    removed = []
+    now = time.time()
+    for tmp in folder.glob(".*.safetensors.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > max_age:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # another writer removed or replaced it meanwhile
+            continue
+    return removed
+
+
 def _atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
-    """Temp file in the same folder, flush + fsync, then rename; a crash leaves the old file intact."""
+    """Temp file in the same folder, flush + fsync, then rename; a crash leaves the old file intact (and at
+    worst a stray temp file, which the catalog ignores and the next save in that folder removes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -149,7 +169,7 @@ def read_checkpoint_config(data: bytes) -> tuple[ModelConfig, dict[str, Any]]:
     tensor names, shapes, dtypes and byte ranges. Returns (config, meta)."""
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(
-            f"the file is {len(data) / 1e6:.1f} MB; checkpoints are limited to {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB"
+            f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_CHECKPOINT_BYTES / 2**20:.0f} MB"
         )
     if data[:2] == b"\x80\x02" or data[:2] == b"PK" or data[:1] == b"\x80":
         raise CheckpointError(
@@ -227,7 +247,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"no checkpoint at {path}")
     size = path.stat().st_size
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB")
+        limit = MAX_CHECKPOINT_BYTES / 2**20
+        raise CheckpointError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {limit:.0f} MB")
     return load_checkpoint_bytes(path.read_bytes(), name=path.stem)
 
 

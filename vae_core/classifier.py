@@ -2,7 +2,7 @@
 
 The Smoothness lab asks "does this decoded code look like a digit?" by asking a classifier trained on the same
 dataset how sure it is. The classifier ships beside the checkpoints as ``classifier-DATASET.safetensors``
-(float16, about 190 KB), is rebuilt by ``python -m vae_core.metrics --all`` when missing, and is saved and
+(float16, about 70 KB), is rebuilt by ``python -m vae_core.metrics --all`` when missing, and is saved and
 loaded like the models: safetensors with its config in the header, atomic writes, no pickle.
 
 Training uses random shifts, blurred copies (a VAE's decoder mean is a little blurry, and that alone should
@@ -38,7 +38,7 @@ class ClassifierConfig:
     """The classifier's shape: three conv stages (28 -> 14 -> 7 -> 3), one hidden layer, one logit per class."""
 
     num_classes: int = 10
-    channels: tuple[int, int, int] = (32, 64, 64)
+    channels: tuple[int, int, int] = (16, 32, 32)
     hidden: int = 64
 
     def __post_init__(self) -> None:
@@ -70,7 +70,9 @@ class Classifier(nn.Module):
             nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 7 -> 3
             nn.Flatten(),
         )  # fmt: skip
-        self.head = nn.Sequential(nn.Linear(c3 * 9, config.hidden), nn.ReLU(), nn.Linear(config.hidden, config.num_classes))
+        self.head = nn.Sequential(
+            nn.Linear(c3 * 9, config.hidden), nn.ReLU(), nn.Linear(config.hidden, config.num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -152,7 +154,7 @@ def train_classifier(
     dataset: Dataset,
     config: ClassifierConfig | None = None,
     *,
-    epochs: int = 6,
+    epochs: int = 8,
     batch_size: int = 64,
     lr: float = 2e-3,
     max_shift: int = 2,

@@ -113,8 +113,11 @@ def _describe(module: nn.Module, prefix: str, packer: _Packer, size: int | None)
         if module.bias is None:
             raise ExportError(f"{prefix}: the browser decoder needs Linear layers with a bias")
         layer = {
-            "op": "linear", "in_features": module.in_features, "out_features": module.out_features,
-            "weight": packer.add(f"{prefix}.weight", module.weight), "bias": packer.add(f"{prefix}.bias", module.bias),
+            "op": "linear",
+            "in_features": module.in_features,
+            "out_features": module.out_features,
+            "weight": packer.add(f"{prefix}.weight", module.weight),
+            "bias": packer.add(f"{prefix}.bias", module.bias),
         }
         return layer, size
     if isinstance(module, nn.ReLU):
@@ -122,8 +125,14 @@ def _describe(module: nn.Module, prefix: str, packer: _Packer, size: int | None)
     if isinstance(module, nn.ConvTranspose2d):
         k, s, p = module.kernel_size, module.stride, module.padding
         if (
-            k[0] != k[1] or s[0] != s[1] or p[0] != p[1] or module.groups != 1 or module.dilation != (1, 1)
-            or module.output_padding != (0, 0) or module.bias is None or size is None
+            k[0] != k[1]
+            or s[0] != s[1]
+            or p[0] != p[1]
+            or module.groups != 1
+            or module.dilation != (1, 1)
+            or module.output_padding != (0, 0)
+            or module.bias is None
+            or size is None
         ):
             raise ExportError(
                 f"{prefix}: the browser decoder supports square ConvTranspose2d layers with a bias, groups=1, "
@@ -131,9 +140,16 @@ def _describe(module: nn.Module, prefix: str, packer: _Packer, size: int | None)
             )
         out_size = (size - 1) * s[0] - 2 * p[0] + k[0]
         layer = {
-            "op": "conv_transpose2d", "in_channels": module.in_channels, "out_channels": module.out_channels,
-            "kernel_size": k[0], "stride": s[0], "padding": p[0], "in_size": size, "out_size": out_size,
-            "weight": packer.add(f"{prefix}.weight", module.weight), "bias": packer.add(f"{prefix}.bias", module.bias),
+            "op": "conv_transpose2d",
+            "in_channels": module.in_channels,
+            "out_channels": module.out_channels,
+            "kernel_size": k[0],
+            "stride": s[0],
+            "padding": p[0],
+            "in_size": size,
+            "out_size": out_size,
+            "weight": packer.add(f"{prefix}.weight", module.weight),
+            "bias": packer.add(f"{prefix}.bias", module.bias),
         }
         return layer, out_size
     raise ExportError(f"{prefix}: the browser decoder has no {type(module).__name__} layer")

@@ -184,11 +184,16 @@ class TrainingJob:
         with self._lock:
             state = self._state
             seconds = self._seconds + (time.perf_counter() - self._train_start if self._train_start else 0.0)
+            position = self.slots.position(self.job_id) if self._status == JobStatus.QUEUED else None
+            running = self.slots.running
+            message = self._message
+            if self._status == JobStatus.QUEUED and position is not None:
+                message = queue_message(running, position)
             return JobSnapshot(
                 job_id=self.job_id,
                 name=self.spec.name,
                 status=self._status,
-                message=self._message,
+                message=message,
                 progress=1.0 if self._status in (JobStatus.SAVED, JobStatus.UNSAVED) else (
                     state.progress if state else 0.0),
                 epoch=state.epoch if state else 0,
@@ -196,8 +201,8 @@ class TrainingJob:
                 history=self._history,
                 originals=self._originals,
                 reconstructions=self._recons,
-                queue_position=self.slots.position(self.job_id) if self._status == JobStatus.QUEUED else None,
-                running=self.slots.running,
+                queue_position=position,
+                running=running,
                 limit=self.slots.limit,
                 saved_path=self._saved,
                 seconds=seconds,
@@ -336,6 +341,12 @@ class TrainingJob:
         except OSError as e:  # the pages can encode the test split themselves; the checkpoint is what matters
             logger.warning("could not save the latent maps beside %s: %s", path, e)
         return path
+
+
+def queue_message(running: int, position: int) -> str:
+    """What a waiting job tells its owner, e.g. '2 trainings are running; yours starts when one finishes ...'."""
+    busy = "1 training is running" if running == 1 else f"{running} trainings are running"
+    return f"{busy}; yours starts when one finishes (it is number {position} in the queue)."
 
 
 @torch.no_grad()

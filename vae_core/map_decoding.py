@@ -97,12 +97,19 @@ class LatentMap:
         pad = np.maximum(hi - lo, 1e-6) * margin
         return lo - pad, hi + pad
 
-    def grid(self, n: int = 40, margin: float = 0.08) -> np.ndarray:
-        """An n x n grid of points (n*n, 2) covering the map: the page overlays it, invisible, so that a click
-        anywhere on the plane lands on a point."""
+    def grid(self, n: int = 40, margin: float = 0.08, clearance: float = 0.0) -> np.ndarray:
+        """An n x n grid of points (m, 2) covering the map: the page overlays it, invisible, so that a click
+        anywhere on the plane lands on a point. Grid points closer than ``clearance`` grid steps to a mapped
+        point are left out, so that near the data a click picks the test image, not the grid."""
         lo, hi = self.bounds(margin)
         gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
-        return np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+        grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+        if clearance > 0:
+            step = (hi - lo) / max(n - 1, 1)
+            g, p = grid / step, self.points_ / step
+            d2 = (g**2).sum(1)[:, None] - 2 * g @ p.T + (p**2).sum(1)[None, :]  # squared distances, in grid steps
+            grid = grid[d2.min(axis=1) >= clearance**2]
+        return grid
 
     def spread(self, n_cells: int = 8) -> np.ndarray:
         """Indices of up to n_cells**2 mapped points spread over the map (the one nearest each cell's centre of a

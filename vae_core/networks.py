@@ -2,7 +2,7 @@
 
 Encoder: 28 -> 14 -> 7 -> 4 (three stride-2 convolutions), a hidden layer, then 2 * latent_dim outputs
 (mu and log-variance; the autoencoder uses only mu). Decoder: the mirror image, ending in one logit or mean
-per pixel. The browser's decoder (``ui/live_pad.js``) implements exactly this decoder; keep them in step.
+per pixel. The browser's decoder (``ui/live_pad_decoder.js``) implements exactly this decoder; keep them in step.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The shipped checkpoints and the one command that rebuilds them all with the project's own CLI:
 
-    python -m vae_core.zoo              # every shipped model (about 40 minutes on 2 idle CPU cores)
+    python -m vae_core.zoo              # every shipped model (about 30 minutes on 2 idle CPU cores)
     python -m vae_core.zoo --only mnist5k-vae-16 --quick   # a few epochs, for trying things out
 """
 
@@ -26,22 +26,22 @@ class Spec:
 
 # The default VAE trains longest: it carries the quality bar (test -ELBO <= 105, IWAE NLL <= 100 nats).
 SPECS: tuple[Spec, ...] = (
-    Spec("mnist5k-vae-2", ("--model", "vae", "--latent-dim", "2"), 30),
-    Spec("mnist5k-ae-2", ("--model", "ae", "--latent-dim", "2"), 30),
+    Spec("mnist5k-vae-2", ("--model", "vae", "--latent-dim", "2"), 20),
+    Spec("mnist5k-ae-2", ("--model", "ae", "--latent-dim", "2"), 20),
     Spec(
         "mnist5k-vae-16",
         ("--model", "vae", "--latent-dim", "16", "--lr-schedule", "cosine"),
-        100,
+        60,
         ("--iwae-k", "1000"),
     ),
-    Spec("mnist5k-ae-16", ("--model", "ae", "--latent-dim", "16"), 30),
+    Spec("mnist5k-ae-16", ("--model", "ae", "--latent-dim", "16"), 20),
     # The beta series at latent dim 2 (beta = 1 is mnist5k-vae-2 above).
-    Spec("mnist5k-beta0-2", ("--model", "vae", "--latent-dim", "2", "--beta", "0"), 30),
-    Spec("mnist5k-beta0p1-2", ("--model", "vae", "--latent-dim", "2", "--beta", "0.1"), 30),
-    Spec("mnist5k-beta4-2", ("--model", "vae", "--latent-dim", "2", "--beta", "4"), 30),
-    Spec("mnist5k-klonly-2", ("--model", "vae", "--latent-dim", "2", "--kl-only"), 5),
-    Spec("shapes-vae-8", ("--dataset", "shapes", "--model", "vae", "--latent-dim", "8"), 20),
-    Spec("shapes-ae-8", ("--dataset", "shapes", "--model", "ae", "--latent-dim", "8"), 20),
+    Spec("mnist5k-beta0-2", ("--model", "vae", "--latent-dim", "2", "--beta", "0"), 20),
+    Spec("mnist5k-beta0p1-2", ("--model", "vae", "--latent-dim", "2", "--beta", "0.1"), 20),
+    Spec("mnist5k-beta4-2", ("--model", "vae", "--latent-dim", "2", "--beta", "4"), 20),
+    Spec("mnist5k-klonly-2", ("--model", "vae", "--latent-dim", "2", "--kl-only"), 3),
+    Spec("shapes-vae-8", ("--dataset", "shapes", "--model", "vae", "--latent-dim", "8"), 12),
+    Spec("shapes-ae-8", ("--dataset", "shapes", "--model", "ae", "--latent-dim", "8"), 12),
 )
 
 
@@ -59,10 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", help="names to rebuild (default: all)")
     p.add_argument("--quick", action="store_true", help="2 epochs on 1,000 images: placeholders, not the real thing")
     p.add_argument("--list", action="store_true", help="print the commands and stop")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads per training (0 = default)")
     args = p.parse_args(argv)
     specs = [s for s in SPECS if not args.only or s.name in args.only]
     for spec in specs:
-        cmd = cli_args(spec, args.quick)
+        cmd = cli_args(spec, args.quick) + (["--threads", str(args.threads)] if args.threads else [])
         print("python -m vae_core.train " + " ".join(cmd), flush=True)
         if args.list:
             continue

@@ -1,0 +1,255 @@
+"""Latent sliders: move a code z through the latent space and watch the VAE and the autoencoder decode it."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui.figures import download_png, upscale
+from ui.live_pad import PadModel, decoder_payload, latent_axes, live_pad, nearest_codes
+from ui.loaders import dataset, latents
+from ui.sidebar import model_sidebar
+from vae_core.export import ExportError
+from vae_core.latents import decode_codes, manifold_grid, tile_images
+from vae_core.model import VAE
+
+st.set_page_config(page_title="Latent sliders · VAE explorer", page_icon="🎚️", layout="wide")
+st.title("Latent sliders")
+st.markdown(
+    "Every point $z$ of the latent space is a code the decoder turns into an image. Drag the point on the pad "
+    "(or the sliders) and watch both decoders morph as you move. The **VAE** was trained so that the whole "
+    "region under the prior $\\mathcal{N}(0, I)$ decodes to something meaningful; the **autoencoder** only "
+    "learned its training codes, so between them it draws smudges."
+)
+
+pair = model_sidebar(default_vae="mnist5k-vae-2")
+if pair is None:
+    st.stop()
+
+COLUMNS = pair.both()  # [(label, info, checkpoint)]: the VAE, then its autoencoder twin
+DIM = pair.latent_dim
+N_SLIDERS = min(DIM, 6)
+URL_KEY = {"VAE": "z", "Autoencoder": "z_ae"}  # ?z=0.12,-1.3&z_ae=... reproduces the codes
+MODES = ["Live (in browser)", "Server"]
+SHOWS = ["Decoder mean E[x|z]", "A sample x ~ p(x|z)"]
+data = dataset(pair.dataset)
+codes = {label: latents(info) for label, info, _ in COLUMNS}
+axes = {label: latent_axes(codes[label]) for label, _, _ in COLUMNS}
+n_test = min(len(data.test_x), *(len(c.mu) for c in codes.values()))  # codes i <-> test image i
+
+
+def state_key(name: str) -> str:
+    return f"lp_z::{name}"
+
+
+def parse_code(text: str | None, label: str) -> np.ndarray | None:
+    """A code from the URL ("0.1,-1.2"), or None (with a note saying why) when it does not fit this model."""
+    if not text:
+        return None
+    try:
+        z = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        st.warning(f"The link's {URL_KEY[label]}={text!r} is not a list of numbers; starting from a test image.")
+        return None
+    if len(z) != DIM or not np.all(np.isfinite(z)):
+        st.warning(
+            f"The link's {URL_KEY[label]} has {len(z)} numbers but this model has {DIM} latent "
+            "dimensions; starting from a test image instead."
+        )
+        return None
+    return z
+
+
+def start_index() -> int:
+    """The start image: the widget's value, else the URL's ?img=, else 0 (within the test split)."""
+    try:
+        return int(np.clip(int(st.session_state.get("lp_img", st.query_params.get("img", 0))), 0, n_test - 1))
+    except (TypeError, ValueError):
+        return 0
+
+
+def set_codes(zs: dict[str, np.ndarray], python_changed_z: bool) -> None:
+    """Store codes by column label; bump the revision when Python (not the browser) moved z."""
+    for label, info, _ in COLUMNS:
+        if label in zs:
+            st.session_state[state_key(info.name)] = [round(float(v), 4) for v in axes[label].clip(zs[label])]
+    if python_changed_z:
+        st.session_state["lp_rev"] = st.session_state.get("lp_rev", 0) + 1
+
+
+def sample_prior() -> None:
+    """z ~ N(0, I), the same draw for both models (the autoencoder was never asked to make sense of it)."""
+    seed = int(np.random.default_rng().integers(2**31))
+    z = pair.vae.model.sample_prior(1, generator=torch.Generator().manual_seed(seed))[0].numpy()
+    set_codes({label: z for label, _, _ in COLUMNS}, python_changed_z=True)
+
+
+def start_from_image() -> None:
+    idx = start_index()
+    set_codes({label: codes[label].mu[idx] for label, _, _ in COLUMNS}, python_changed_z=True)
+
+
+def slider_moved(label: str, name: str, d: int, widget: str) -> None:
+    z = np.array(st.session_state[state_key(name)])
+    z[d] = st.session_state[widget]
+    set_codes({label: z}, python_changed_z=True)
+
+
+for label, info, _ in COLUMNS:  # first visit of this model: the URL's code, else the start image's encoding
+    if state_key(info.name) not in st.session_state:
+        z = parse_code(st.query_params.get(URL_KEY[label]), label)
+        set_codes({label: codes[label].mu[start_index()] if z is None else z}, python_changed_z=True)
+
+
+def shown_dims(label: str) -> tuple[int, ...]:
+    """A 2-D latent in its natural order (the pad's x and y); otherwise the most informative dimensions."""
+    return tuple(range(DIM)) if DIM <= 2 else axes[label].order[:N_SLIDERS]
+
+
+def server_sliders(current: dict[str, np.ndarray], sample: bool, rev: int) -> None:
+    """The fallback: st.slider per dimension, decoded on the server (updates when the slider is released)."""
+    for col, (label, info, ckpt) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=True):
+        with col, st.container(border=True):
+            st.markdown(f"**{label}** `{info.name}`")
+            left, right = st.columns([1, 2])
+            image = decode_codes(ckpt.model, current[label][None], sample=sample, seed=0)[0]
+            left.image(upscale(image, 6), caption="a sample x ~ p(x|z)" if sample else "decoder mean E[x|z]")
+            for d in shown_dims(label):
+                widget = f"lp_s::{info.name}::{d}::{rev}"  # a new rev makes fresh sliders at Python's z
+                right.slider(
+                    axes[label].label(d),
+                    axes[label].lo[d],
+                    axes[label].hi[d],
+                    float(current[label][d]),
+                    0.01,
+                    key=widget,
+                    on_change=slider_moved,
+                    args=(label, info.name, d, widget),
+                    format="%.2f",
+                )
+
+
+def nearest_images(current: dict[str, np.ndarray]) -> None:
+    """The test images whose codes are nearest to each model's z: what this region of the space holds."""
+    for col, (label, _, _) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=True):
+        z = current[label]
+        shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if DIM > 4 else "")
+        idx = nearest_codes(codes[label].mu[:n_test], z, k=8)
+        dist = float(np.linalg.norm(codes[label].mu[idx[0]] - z))
+        col.image(upscale(tile_images(data.test_x[idx], 8, pad=2), 2))
+        col.caption(f"{label}: the 8 test images with codes nearest to z = ({shown}); the nearest is {dist:.2f} away.")
+
+
+@st.fragment
+def explorer() -> None:
+    c1, c2, c3 = st.columns([1.3, 1.5, 1], vertical_alignment="bottom")
+    mode = c1.radio(
+        "Decoding",
+        MODES,
+        horizontal=True,
+        key="lp_mode",
+        index=1 if st.query_params.get("mode") == "server" else 0,
+        help="Live decodes in your browser on every frame of a drag; Server decodes in Python when "
+        "you release a slider.",
+    )
+    show = c2.radio(
+        "Show",
+        SHOWS,
+        horizontal=True,
+        key="lp_show",
+        index=1 if st.query_params.get("show") == "sample" else 0,
+        help="The decoder's mean is the average image for z; a sample draws every pixel from p(x|z).",
+    )
+    c3.button("Sample z from the prior", icon=":material/casino:", on_click=sample_prior, width="stretch")
+    sample, rev = show == SHOWS[1], st.session_state.get("lp_rev", 0)
+    current = {label: np.array(st.session_state[state_key(info.name)]) for label, info, _ in COLUMNS}
+    if mode == MODES[0]:
+        models = [
+            PadModel(
+                label,
+                info,
+                ckpt,
+                current[label],
+                shown_dims(label),
+                axes[label],
+                codes[label].mu if DIM == 2 else None,
+                codes[label].labels,
+            )
+            for label, info, ckpt in COLUMNS
+        ]
+        try:
+            sent = live_pad(models, rev=rev, sample=sample, on_release=lambda zs: set_codes(zs, False))
+        except ExportError as e:
+            st.error(f"This model cannot be decoded in the browser ({e}). Choose **Server** above.")
+            return
+        weights = len(decoder_payload(COLUMNS[0][1], COLUMNS[0][2]).blob)
+        st.caption(
+            f"Decoded in your browser: each decoder's weights ({weights / 1e6:.2f} MB) go to this tab once, and "
+            f"this rerun sent {sent.data_bytes / 1e3:.1f} kB. Let go of the pad or a slider to update the rest of "
+            "the page."
+        )
+    else:
+        server_sliders(current, sample, rev)
+    nearest_images(current)
+    for label, _, _ in COLUMNS:
+        st.query_params[URL_KEY[label]] = ",".join(f"{v:.3f}" for v in current[label])
+    st.query_params["mode"] = "server" if mode == MODES[1] else "live"
+    st.query_params["show"] = "sample" if sample else "mean"
+
+
+if "lp_img" in st.session_state:  # keep the widget's value inside this dataset's test split
+    st.session_state["lp_img"] = start_index()
+pick, thumb, note = st.columns([2, 0.6, 5], vertical_alignment="bottom")
+img = pick.number_input(
+    f"Start from test image # (0-{n_test - 1})",
+    0,
+    n_test - 1,
+    start_index(),
+    key="lp_img",
+    on_change=start_from_image,
+    help="Sets z to this image's code: the VAE's mean mu(x) and the autoencoder's code.",
+)
+st.query_params["img"] = str(img)
+thumb.image(upscale(data.test_x[img], 2), width=56)
+note.caption(
+    f"z starts at the codes of test image #{img} ({data.class_names[int(data.test_y[img])]}): the VAE's mean "
+    "mu(x) and the autoencoder's code. Drag, slide or sample from the prior to move away; the link in your "
+    "address bar keeps z."
+)
+explorer()
+
+
+@st.cache_data(max_entries=32, show_spinner="Decoding the grid...")
+def manifold(_model: VAE, model_key: str, n: int, dims: tuple[int, int], base: tuple[float, ...]) -> np.ndarray:
+    return manifold_grid(_model, n=n, dims=dims, base=np.array(base, dtype=np.float32))
+
+
+st.header("The manifold: a grid of codes, decoded")
+st.markdown(
+    "The same grid of codes for both models, spaced evenly in *probability* under $\\mathcal{N}(0, 1)$ through "
+    "the inverse normal CDF (Kingma & Welling 2014, Figure 4). The VAE's codes fill the prior, so every cell is "
+    "a plausible image and neighbours morph smoothly; the autoencoder's codes sit wherever training put them, so "
+    "parts of its grid are smudges or one shape repeated: the **holes** in its latent space."
+    + (" The other dimensions stay at the start image's code." if DIM > 2 else "")
+)
+n = st.slider("Grid size (n x n codes)", 8, 24, 15, key="lp_grid_n")
+for col, (label, info, ckpt) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=True):
+    with col:
+        dims = (0, 1)
+        if DIM > 2:
+            a, b = st.columns(2)
+            order = axes[label].order
+            d0 = a.selectbox(f"{label}: across", order, key=f"lp_gx::{info.name}", format_func=axes[label].label)
+            rest = [d for d in order if d != d0]
+            d1 = b.selectbox(f"{label}: down", rest, key=f"lp_gy::{info.name}", format_func=axes[label].label)
+            dims = (int(d0), int(d1))
+        base = tuple(float(v) for v in codes[label].mu[img]) if DIM > 2 else ()
+        grid = manifold(ckpt.model, decoder_payload(info, ckpt).key, n, dims, base or (0.0,) * DIM)
+        st.image(upscale(grid, 2), caption=f"{label} ({info.name}): z{dims[0]} across, z{dims[1]} up")
+        download_png(
+            grid,
+            f"{info.name}-manifold-{n}x{n}.png",
+            label=f"Download the {label} grid (PNG)",
+            key=f"lp_dl::{info.name}",
+        )

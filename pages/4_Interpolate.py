@@ -1,0 +1,185 @@
+"""Interpolate: walk between two images' codes in a straight (or spherical) line and decode every step."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui.figures import PALETTE, download_csv, download_png, show_image, upscale
+from ui.loaders import dataset, latents
+from ui.sidebar import ModelPair, model_sidebar
+from vae_core.interpolation import PATHS, DecodedPath, decode_path
+from vae_core.latents import decode_codes, tile_images
+
+st.set_page_config(page_title="Interpolate - VAE explorer", page_icon="〰️", layout="wide")
+
+PATH_CHOICES = {"linear": "Linear", "spherical": "Spherical", "both": "Both"}
+STEPS = (5, 24, 10)  # min, max, default number of images on a path, endpoints included
+LINE_STYLE = {"linear": "solid", "spherical": "dot"}
+
+
+def initial_state(n_images: int, labels: np.ndarray) -> None:
+    """First visit: take the pair, the steps and the path from the URL (?a=&b=&steps=&path=) or the defaults."""
+    qp = st.query_params
+
+    def number(key: str, default: int, lo: int, hi: int) -> int:
+        try:
+            value = int(qp.get(key, default))
+        except ValueError:
+            return default
+        return value if lo <= value <= hi else default
+
+    if "interp_a" not in st.session_state:
+        st.session_state.interp_a = number("a", 0, 0, n_images - 1)
+    if "interp_b" not in st.session_state:
+        other = int(np.argmax(labels != labels[st.session_state.interp_a]))  # the first image of another label
+        st.session_state.interp_b = number("b", other, 0, n_images - 1)
+    for key in ("interp_a", "interp_b"):  # another dataset may have fewer test images
+        if st.session_state[key] >= n_images:
+            st.session_state[key] = n_images - 1
+    if "interp_steps" not in st.session_state:
+        st.session_state.interp_steps = number("steps", STEPS[2], STEPS[0], STEPS[1])
+    if "interp_path" not in st.session_state:
+        st.session_state.interp_path = qp.get("path") if qp.get("path") in PATH_CHOICES else "both"
+
+
+def random_pair(labels: np.ndarray) -> None:
+    """on_click: two random test images, of different labels when the data has more than one."""
+    rng = np.random.default_rng()
+    a = int(rng.integers(len(labels)))
+    others = np.flatnonzero(labels != labels[a])
+    b = int(rng.choice(others)) if len(others) else int(rng.integers(len(labels)))
+    st.session_state.interp_a, st.session_state.interp_b = a, b
+
+
+def step_change_figure(paths: dict[str, DecodedPath]) -> go.Figure:
+    """One line per (model, path): the pixel distance between each decoded image and the next."""
+    fig = go.Figure()
+    for i, (name, path) in enumerate(paths.items()):
+        model = name.split(" · ")[0]
+        colour = PALETTE[0] if model == "VAE" else PALETTE[3]
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(path.changes) + 1),
+                y=path.changes,
+                mode="lines+markers",
+                name=name,
+                line={"color": colour, "dash": LINE_STYLE[path.kind], "width": 3 if path.kind == "linear" else 2},
+                marker={"size": 7, "symbol": "circle" if path.kind == "linear" else "diamond"},
+                hovertemplate=f"{name}<br>step %{{x}} to %{{x}}+1: %{{y:.2f}}<extra></extra>",
+                legendrank=i,
+            )
+        )
+    fig.update_layout(
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        hovermode="closest",
+        title={"text": "How much each step changes the image (L2 distance between consecutive images)", "x": 0},
+        xaxis={"title": "step", "dtick": 1},
+        yaxis={"title": "pixel distance", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def path_strips(kind: str, decoded: dict[str, DecodedPath], a: int, b: int) -> None:
+    """Each model's decoded images along one path, one strip per model, and one PNG with all the strips."""
+    st.subheader(f"{PATH_CHOICES[kind]} path")
+    for label, path in decoded.items():
+        st.image(
+            upscale(tile_images(path.images, n_cols=len(path.images), pad=2), 3),
+            caption=f"{label}: total change {path.total_change:.1f}, biggest step {path.jumpiness:.1f}x the mean step",
+            output_format="PNG",
+        )
+    rows = tile_images(
+        np.concatenate([p.images for p in decoded.values()]), n_cols=len(next(iter(decoded.values())).images), pad=2
+    )
+    download_png(
+        rows, f"interpolation-{kind}-{a}-to-{b}.png", label=f"{PATH_CHOICES[kind]} strips (PNG)", key=f"png_{kind}"
+    )
+
+
+@st.fragment
+def interpolation(pair: ModelPair) -> None:
+    """Pick the two images and the path; show each model's decoded walk and the step-change curve."""
+    ds = dataset(pair.dataset)
+    labels = np.asarray(ds.test_y)
+    n_images = len(labels)
+    initial_state(n_images, labels)
+
+    c = st.columns([2, 2, 1.5, 2.5, 2.5], vertical_alignment="bottom")
+    a = c[0].number_input(f"First test image (0-{n_images - 1})", 0, n_images - 1, key="interp_a")
+    b = c[1].number_input(f"Second test image (0-{n_images - 1})", 0, n_images - 1, key="interp_b")
+    c[2].button("Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels.")
+    steps = c[3].slider("Images on the path", STEPS[0], STEPS[1], key="interp_steps")
+    choice = c[4].radio(
+        "Path",
+        list(PATH_CHOICES),
+        format_func=PATH_CHOICES.get,
+        horizontal=True,
+        key="interp_path",
+        help="Linear: z = (1-t) z0 + t z1. Spherical: along the great circle between the two codes, "
+        "keeping their length (White 2016).",
+    )
+    st.query_params.update(a=str(a), b=str(b), steps=str(steps), path=choice)
+    kinds = list(PATHS) if choice == "both" else [choice]
+
+    ends = st.columns([1, 1, 6])
+    with ends[0]:
+        show_image(ds.test_x[a], caption=f"start: #{a} ({ds.class_names[labels[a]]})", width=112)
+    with ends[1]:
+        show_image(ds.test_x[b], caption=f"end: #{b} ({ds.class_names[labels[b]]})", width=112)
+    with ends[2]:
+        st.markdown(
+            f"Both images are encoded (the VAE's code is the mean of $q(z \\mid x)$), then {steps} codes evenly "
+            "spaced between the two codes are decoded. The first and last images of each strip are "
+            "reconstructions of the two test images."
+        )
+        if a == b:
+            st.warning("Both ends are the same image: every step decodes the same code. Pick another second image.")
+
+    models = pair.both()
+    paths: dict[str, DecodedPath] = {}
+    for kind in kinds:
+        decoded = {}
+        for label, info, ckpt in models:
+            codes = latents(info).mu
+            decoded[label] = decode_path(lambda z, m=ckpt.model: decode_codes(m, z), codes[a], codes[b], steps, kind)
+            paths[f"{label} · {kind}"] = decoded[label]
+        path_strips(kind, decoded, a, b)
+    st.caption(
+        " · ".join(
+            f"{label}: {info.name} ({info.description}, latent dim {info.latent_dim})" for label, info, _ in models
+        )
+    )
+    if pair.ae is None:
+        st.info(
+            "There is no autoencoder with this latent size on this dataset, so the VAE is shown alone. Train one on "
+            "the Train page to compare."
+        )
+
+    st.subheader("Step by step")
+    st.markdown(
+        "A smooth latent space changes the image **a little at every step**: a flat curve. A jump (one tall "
+        "step) means the walk crossed a region the decoder never learned, or leapt from one class to the other."
+    )
+    st.plotly_chart(step_change_figure(paths), key="step_changes")
+    download_csv(
+        {"step": np.arange(1, steps)} | {name.replace(" · ", "_"): p.changes for name, p in paths.items()},
+        f"step-change-{a}-to-{b}.csv",
+        "Step changes (CSV)",
+        key="step_csv",
+    )
+
+
+st.title("Interpolate")
+st.markdown(
+    "Pick two test images and walk from one code to the other. The **VAE** was trained so that nearby codes decode "
+    "to similar images, so every step should look like a digit that slowly morphs. The **autoencoder** was only "
+    "trained to reconstruct: between its codes there can be holes, where the walk decodes to blur or jumps."
+)
+pair = model_sidebar()
+if pair is None:
+    st.stop()
+interpolation(pair)

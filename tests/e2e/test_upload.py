@@ -1,0 +1,78 @@
+"""The Upload page in a real Chromium: a PNG sent through the file input (with the server's XSRF protection on) is
+rebuilt by both models, and a digit drawn on the canvas with the mouse is rebuilt too."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.e2e.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+# Opening a page's own URL makes Streamlit probe <page>/_stcore/health and /host-config first (404) before the
+# root ones: Streamlit's requests, not ours.
+STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+def _record_errors(pg) -> list[str]:
+    errors: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type == "error" and not str(msg.location.get("url", "")).endswith(STREAMLIT_PROBES):
+            errors.append(msg.text)
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def _digit_png() -> bytes:
+    img = Image.new("L", (240, 240), 250)
+    ImageDraw.Draw(img).line([(80, 50), (165, 50), (110, 200)], fill=15, width=18)  # a 7, dark on paper
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_and_draw(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors = _record_errors(pg)
+    pg.goto(app_url + "/Upload")
+    wait_for_app(pg)
+
+    # 1. A PNG through the browser's own file input.
+    file_input = pg.locator('[data-testid="stFileUploader"] input[type="file"]').first
+    file_input.set_input_files({"name": "my-seven.png", "mimeType": "image/png", "buffer": _digit_png()})
+    pg.get_by_text("my-seven.png", exact=False).last.wait_for(timeout=30_000)
+    pg.get_by_text("Autoencoder reconstruction").first.wait_for(timeout=30_000)
+    wait_for_app(pg)
+    assert pg.get_by_text("VAE reconstruction", exact=True).count() >= 1
+    assert pg.locator(".js-plotly-plot").count() >= 2  # where it lands on both maps
+
+    # 2. A digit drawn on the canvas with the mouse.
+    canvas = pg.locator("canvas.dc-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box and box["width"] >= 200
+    x0, y0 = box["x"], box["y"]
+    pg.mouse.move(x0 + 90, y0 + 60)
+    pg.mouse.down()
+    for x, y in [(150, 60), (200, 60), (170, 130), (140, 200), (125, 240)]:  # a 7, in several moves
+        pg.mouse.move(x0 + x, y0 + y, steps=6)
+    pg.mouse.up()
+    pg.get_by_text("Your drawing").first.wait_for(timeout=30_000)
+    wait_for_app(pg)
+    assert pg.get_by_text("Draw a digit on the black square").count() == 0
+    # Both images now have their reports: two per model map.
+    assert pg.locator(".js-plotly-plot").count() >= 4
+
+    # 3. Clear empties the canvas and the drawing's report goes away.
+    screenshot(pg, "upload")
+    pg.locator("button.dc-clear").click()
+    pg.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
+    assert errors == []
+    context.close()

@@ -1,0 +1,264 @@
+"""The smoothness metrics on cases whose answer is known: hand-made decoders and classifiers, codes drawn on
+purpose (spread like the prior, or clustered far apart), and the scoreboard file that the page reads."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from vae_core import disentanglement as dis
+from vae_core import smoothness as sm
+from vae_core.checkpoints import save_checkpoint
+from vae_core.classifier import Classifier, ClassifierConfig, TrainedClassifier
+from vae_core.config import ModelConfig
+from vae_core.data import Dataset
+from vae_core.metrics import QUICK_SETTINGS, main, metrics_path, read_scores, score_checkpoint, write_scores
+from vae_core.model import build_model
+from vae_core.objectives import kl_divergence
+from vae_core.scoreboard import SCOREBOARD, SPECS, Scores, compute_scores, winner
+from vae_core.validity import ValidityMap, label_coverage, sample_validity, validity_map
+
+
+class ConstantDecoder(nn.Module):
+    """Ignores z: every code decodes to the same image."""
+
+    def __init__(self, value: float = 0.5) -> None:
+        super().__init__()
+        self.value = value
+
+    def decoder_mean(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.full((len(z), 1, 28, 28), self.value)
+
+
+class LinearDecoder(nn.Module):
+    """x = W z (no squashing): equal steps in z give exactly equal steps in pixels."""
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.w = torch.randn(latent_dim, 784, generator=torch.Generator().manual_seed(0))
+
+    def decoder_mean(self, z: torch.Tensor) -> torch.Tensor:
+        return (z @ self.w).view(-1, 1, 28, 28)
+
+
+class StepDecoder(nn.Module):
+    """Black for z_0 < 0, white for z_0 >= 0: the whole change happens in one step."""
+
+    def decoder_mean(self, z: torch.Tensor) -> torch.Tensor:
+        return (z[:, :1] >= 0).float()[:, :, None, None].expand(-1, 1, 28, 28)
+
+
+class BrightnessJudge(Classifier):
+    """A 'classifier' of 2 classes that is sure of class 1 for bright images and of class 0 for dark ones."""
+
+    def __init__(self) -> None:
+        super().__init__(ClassifierConfig(num_classes=2, channels=(1, 1, 1), hidden=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = x.flatten(1).mean(dim=1, keepdim=True)
+        return torch.cat([20 * (0.5 - m), 20 * (m - 0.5)], dim=1)
+
+
+# ---- validity ---------------------------------------------------------------------------------------------
+
+
+def test_label_coverage_is_one_for_even_labels_and_zero_for_one_label():
+    assert label_coverage(np.full(10, 7)) == pytest.approx(1.0)
+    assert label_coverage(np.array([0, 0, 50, 0])) == 0.0
+
+
+def test_validity_of_a_decoder_that_always_draws_a_clear_image_is_one():
+    v = sample_validity(ConstantDecoder(1.0), BrightnessJudge(), sm.prior_samples(2, 100))
+    assert v.valid_share == 1.0 and v.label_counts == (0, 100) and v.coverage == 0.0
+
+
+def test_validity_of_an_ambiguous_image_is_zero():
+    v = sample_validity(ConstantDecoder(0.5), BrightnessJudge(), sm.prior_samples(2, 100))
+    assert v.valid_share == 0.0 and v.mean_confidence == pytest.approx(0.5)
+
+
+def test_validity_map_shows_where_the_decoder_makes_sense():
+    vmap = validity_map(StepDecoder(), BrightnessJudge(), sm.prior_samples(2, 300), n=20)
+    assert vmap.plane == "latent" and vmap.confidence.shape == (20, 20)
+    assert vmap.xs.min() <= -2 and vmap.xs.max() >= 2, "a 2-D map covers the prior's central region"
+    assert (vmap.confidence > 0.99).all(), "black and white are both confident"
+    assert (vmap.label[:, vmap.xs > 0] == 1).all() and (vmap.label[:, vmap.xs < 0] == 0).all(), "columns are x"
+
+
+def test_validity_map_of_a_wide_latent_uses_the_pca_plane_and_round_trips():
+    codes = sm.prior_samples(5, 200) * np.array([3, 1, 0.1, 0.1, 0.1], np.float32)
+    vmap = validity_map(LinearDecoder(5), BrightnessJudge(), codes, n=8)
+    assert vmap.plane == "pca" and 0.9 < vmap.explained <= 1.0
+    again = ValidityMap.from_dict(json.loads(json.dumps(vmap.to_dict())))
+    np.testing.assert_allclose(again.project(codes), vmap.project(codes), atol=1e-4)
+    np.testing.assert_allclose(again.confidence, vmap.confidence, atol=1e-3)
+
+
+# ---- paths ------------------------------------------------------------------------------------------------
+
+
+def test_a_decoder_that_ignores_z_has_zero_path_length():
+    p = sm.path_smoothness(ConstantDecoder(), sm.prior_samples(4, 50), n_pairs=20, n_steps=16)
+    assert p.mean_step == 0.0 and p.max_step == 0.0
+
+
+def test_a_linear_decoder_morphs_evenly():
+    p = sm.path_smoothness(LinearDecoder(3), sm.prior_samples(3, 50), n_pairs=20, n_steps=16)
+    assert p.mean_step == pytest.approx(1 / 15, rel=1e-4) and p.max_step == pytest.approx(1 / 15, rel=1e-4)
+    assert p.even_step == pytest.approx(1 / 15)
+
+
+def test_a_decoder_that_flips_in_one_step_has_a_largest_step_of_one():
+    codes = np.array([[-1.0, 0.0], [1.0, 0.0]], np.float32)
+    p = sm.path_smoothness(StepDecoder(), codes, n_pairs=4, n_steps=16)
+    assert p.max_step == pytest.approx(1.0) and p.mean_step == pytest.approx(1 / 15)
+    assert set(p.worst_pair) == {0, 1}
+
+
+# ---- holes and KL ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dim", [2, 8])
+def test_codes_spread_like_the_prior_have_no_holes(dim):
+    codes = sm.prior_samples(dim, 500, seed=1)
+    h = sm.hole_share(sm.prior_samples(dim, 2000, seed=2), codes)
+    assert h.hole_share < 0.1, "only the ~5 % beyond the 95th-percentile radius, by construction"
+
+
+def test_clusters_far_apart_leave_holes_under_the_prior():
+    centres = np.array([[4, 4], [4, -4], [-4, 4], [-4, -4]], np.float32)
+    codes = centres[np.arange(500) % 4] + 0.05 * sm.prior_samples(2, 500, seed=1)
+    h = sm.hole_share(sm.prior_samples(2, 2000, seed=2), codes)
+    assert h.hole_share > 0.95
+    fitted = sm.fit_gaussian(codes)
+    assert sm.hole_share(fitted.sample(2000, 3), codes).hole_share > 0.9, "a fitted Gaussian fills the gaps too"
+
+
+def test_aggregate_posterior_equal_to_the_prior_has_zero_kl():
+    mu, logvar = np.zeros((100, 3)), np.zeros((100, 3))
+    assert sm.aggregate_posterior_kl(mu, logvar, n_samples=500) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_aggregate_posterior_of_identical_clouds_has_their_closed_form_kl():
+    mu, logvar = np.tile([[1.0, -0.5]], (50, 1)), np.tile([[-1.0, 0.5]], (50, 1))
+    exact = float(kl_divergence(torch.as_tensor(mu[:1]), torch.as_tensor(logvar[:1])))
+    assert sm.aggregate_posterior_kl(mu, logvar, n_samples=20000) == pytest.approx(exact, abs=0.05)
+
+
+def test_fitted_gaussian_kl_is_zero_for_prior_codes_and_large_for_scaled_ones():
+    codes = sm.prior_samples(4, 20000, seed=3)
+    assert sm.fit_gaussian(codes).kl_to_prior() == pytest.approx(0.0, abs=0.01)
+    expected = 0.5 * 4 * (100 - 1 - math.log(100))  # N(0, 100 I) against N(0, I)
+    assert sm.fit_gaussian(10 * codes).kl_to_prior() == pytest.approx(expected, rel=0.02)
+
+
+def test_active_units_count_dimensions_whose_mean_code_moves():
+    rng = np.random.default_rng(0)
+    mu = np.column_stack([rng.normal(0, 1, 1000), rng.normal(0, 0.03, 1000), np.zeros(1000)])
+    units = sm.active_units(mu)
+    assert units.count == 1 and units.variances[0] > 0.5
+
+
+def test_kl_per_dimension_is_zero_where_the_posterior_is_the_prior():
+    mu, logvar = np.array([[0.0, 2.0]] * 5), np.zeros((5, 2))
+    np.testing.assert_allclose(sm.mean_kl_per_dimension(mu, logvar), [0.0, 2.0])
+
+
+def test_reconstruction_error_of_a_constant_decoder():
+    images = np.ones((4, 28, 28), np.float32)
+    assert sm.reconstruction_mse(ConstantDecoder(0.5), np.zeros((4, 2)), images) == pytest.approx(0.25)
+    assert sm.reconstruction_mse(ConstantDecoder(1.0), np.zeros((4, 2)), images) == 0.0
+
+
+# ---- factors ----------------------------------------------------------------------------------------------
+
+
+def test_each_factor_is_found_in_the_dimension_that_copies_it():
+    rng = np.random.default_rng(0)
+    factors = np.column_stack([rng.integers(0, 3, 600), rng.uniform(0, 1, 600)]).astype(np.float32)
+    codes = np.column_stack([rng.normal(size=600), 2 * factors[:, 1] + 1, factors[:, 0] - 1])
+    mi = dis.factor_mutual_information(codes, factors)
+    assert mi[2, 0] == pytest.approx(1.0) and mi[1, 1] == pytest.approx(1.0)
+    assert mi[0].max() < 0.1, "a noise dimension says (almost) nothing about any factor"
+    rho = dis.factor_correlation(codes, factors)
+    assert rho[1, 1] == pytest.approx(1.0) and rho[0, 1] < 0.15
+    best = dis.best_dimensions(mi, ["shape", "x"])
+    assert [(m.factor, m.dimension) for m in best] == [("shape", 2), ("x", 1)]
+    assert dis.mig(mi) > 0.8
+
+
+def test_traversal_moves_one_dimension_only():
+    codes = sm.prior_samples(3, 100)
+    values = dis.traversal_values(codes, 1, n=5)
+    z = dis.traversal(codes.mean(axis=0), 1, values)
+    assert z.shape == (5, 3) and np.ptp(z[:, 0]) == 0 and np.ptp(z[:, 2]) == 0
+    np.testing.assert_allclose(z[:, 1], values)
+
+
+# ---- the scoreboard ---------------------------------------------------------------------------------------
+
+
+def test_winner_follows_the_direction_of_each_metric():
+    assert winner(SPECS["prior_valid"], 0.8, 0.1) == 0 and winner(SPECS["prior_holes"], 0.8, 0.1) == 1
+    assert winner(SPECS["prior_valid"], 0.5, 0.5) is None and winner(SPECS["test_nll"], 90.0, None) is None
+    assert winner(SPECS["active_units"], 16, 2) is None, "not a contest"
+    assert SPECS["prior_valid"].format(0.1234) == "12.3 %" and SPECS["test_nll"].format(None) == "n/a"
+
+
+def _tiny_dataset(factors: bool = False) -> Dataset:
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28), dtype=np.float32)
+    y = (np.arange(40) % 2).astype(np.int64)
+    f = rng.random((40, 2), dtype=np.float32) if factors else None
+    return Dataset("tiny", x, y, x, y, ("a", "b"), factor_names=("u", "v") if factors else (),
+                   train_factors=f, test_factors=f)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_scores_cover_every_metric_and_survive_json(kind):
+    from vae_core.checkpoints import Checkpoint
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, latent_dim=3, channels=(4, 4, 4), hidden=8)).eval()
+    judge = TrainedClassifier(Classifier(ClassifierConfig(num_classes=2, channels=(2, 2, 2), hidden=4)), {})
+    scores = compute_scores(Checkpoint(model, {}, "tiny"), _tiny_dataset(factors=True), judge, QUICK_SETTINGS)
+    assert set(scores.values) == {s.key for s in SCOREBOARD}
+    assert (scores.values["aggregate_kl"] is None) == (kind == "ae") and (scores.values["test_nll"] is None) == (
+        kind == "ae"
+    )
+    assert 0 <= scores.values["prior_valid"] <= 1 and scores.values["recon_mse"] > 0
+    assert np.asarray(scores.factors["mi"]).shape == (3, 2)
+    again = Scores.from_json(scores.to_json())
+    assert again.values == scores.values and again.validity_map.confidence.shape == (10, 10)
+
+
+def _saved_tiny_checkpoint(folder, name="tiny-vae-2"):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8))
+    return save_checkpoint(model, folder / f"{name}.safetensors", {"dataset": "shapes"}, overwrite=True)
+
+
+def test_saved_scores_are_read_back_until_the_checkpoint_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    path = _saved_tiny_checkpoint(tmp_path)
+    scores = score_checkpoint(path, QUICK_SETTINGS)
+    assert scores.values["prior_valid"] is None, "no classifier for this dataset in the folder: no validity"
+    assert scores.factors["names"] == ["shape", "scale", "rotation", "x", "y"]
+    assert write_scores(scores, path) == metrics_path(path) == tmp_path / "tiny-vae-2.metrics.json"
+    assert read_scores(path).values == scores.values
+    torch.manual_seed(1)
+    save_checkpoint(build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8)), path, {}, overwrite=True)
+    assert read_scores(path) is None, "a retrained checkpoint never shows the old model's numbers"
+
+
+def test_cli_refuses_unknown_names_and_needs_a_choice(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    assert main(["--only", "no-such-model"]) == 2
+    assert "no checkpoint named no-such-model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([])

@@ -1,0 +1,106 @@
+"""The Interpolate page as a user sees it: decoded strips for the VAE and the autoencoder, the step-change chart,
+a random pair that changes the endpoints, and a URL that reproduces the view. Runs on tests/tiny_zoo.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.tiny_zoo import make_tiny_zoo
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Interpolate.py")
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    return make_tiny_zoo(tmp_path_factory.mktemp("tiny_zoo"))
+
+
+@pytest.fixture(autouse=True)
+def tiny_checkpoints(zoo, monkeypatch):
+    from ui.loaders import checkpoint_catalog
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(zoo))
+    checkpoint_catalog.clear()
+    yield
+    checkpoint_catalog.clear()
+
+
+def open_page(**query: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def captions(at: AppTest) -> list[str]:
+    return [im.proto.imgs[0].caption for im in at.get("image")]
+
+
+def strips(at: AppTest) -> list[str]:
+    return [c for c in captions(at) if "total change" in c]
+
+
+def step_chart(at: AppTest) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == "step_changes").proto.spec)
+
+
+def array(value) -> np.ndarray:
+    """A plotly JSON array: a list, or numpy's bytes in base64 ({"dtype", "bdata"})."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
+def endpoints(at: AppTest) -> list[str]:
+    return [c for c in captions(at) if c.startswith(("start:", "end:"))]
+
+
+def test_strips_for_the_vae_and_the_autoencoder_and_the_step_change_chart():
+    at = open_page()
+    assert [s.split(":")[0] for s in strips(at)] == ["VAE", "Autoencoder", "VAE", "Autoencoder"]  # linear, spherical
+    assert [h.value for h in at.subheader][:2] == ["Linear path", "Spherical path"]
+    names = [t["name"] for t in step_chart(at)["data"]]
+    assert names == ["VAE · linear", "Autoencoder · linear", "VAE · spherical", "Autoencoder · spherical"]
+    assert len(endpoints(at)) == 2
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"Linear strips (PNG)", "Spherical strips (PNG)", "Step changes (CSV)"} <= set(labels)
+
+
+def test_random_pair_changes_the_endpoints_and_the_url():
+    at = open_page()
+    before = endpoints(at), strips(at)
+    at.button[0].click().run()
+    assert not at.exception
+    after = endpoints(at), strips(at)
+    assert after[0] != before[0]
+    assert at.query_params["a"] in (str(at.session_state.interp_a), [str(at.session_state.interp_a)])
+    assert at.session_state.interp_a != at.session_state.interp_b
+
+
+def test_a_url_reproduces_the_pair_the_steps_and_the_path():
+    at = open_page(a="5", b="17", steps="7", path="linear")
+    assert endpoints(at)[0].startswith("start: #5") and endpoints(at)[1].startswith("end: #17")
+    assert len(strips(at)) == 2  # linear only: VAE and autoencoder
+    chart = step_chart(at)
+    assert len(chart["data"]) == 2
+    assert len(array(chart["data"][0]["y"])) == 6  # 7 images, 6 steps between them
+
+
+def test_the_same_image_at_both_ends_says_so():
+    at = open_page(a="3", b="3")
+    assert any("same image" in w.value for w in at.warning)
+    assert all("total change 0.0" in s for s in strips(at))
+
+
+def test_a_vae_without_twin_is_shown_alone_with_a_note():
+    at = open_page(vae="mnist5k-vae-3")
+    assert strips(at) and all(s.startswith("VAE") for s in strips(at))
+    assert any("VAE is shown alone" in i.value for i in at.info)

@@ -1,0 +1,107 @@
+"""The Latent sliders page, driven through AppTest in "Server" mode (the live pad itself is tested in Chromium).
+
+An st.image's URL is the hash of the image's bytes (Streamlit's media file id), so "the URL changed" means "the
+decoded image changed"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Latent_sliders.py")
+DECODED = ("decoder mean E[x|z]", "a sample x ~ p(x|z)")
+
+
+def _page(**params: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params.update({"vae": "mnist5k-vae-2", "ae": "mnist5k-ae-2", "mode": "server", **params})
+    return at.run()
+
+
+def _decoded(at: AppTest) -> list[str]:
+    """URLs of the server-decoded images, VAE first."""
+    return [url for img in at.image for url, cap in zip(img.value, img.captions, strict=True) if cap in DECODED]
+
+
+def _param(at: AppTest, key: str) -> str:
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+def _code(at: AppTest, key: str = "z") -> list[float]:
+    return [float(v) for v in _param(at, key).split(",")]
+
+
+def _slider(at: AppTest, prefix: str, column: int = 0):
+    return [s for s in at.slider if s.label.startswith(prefix)][column]
+
+
+def test_moving_a_slider_changes_the_decoded_image_and_the_url():
+    at = _page(z="0,0")
+    assert not at.exception
+    vae_before, ae_before = _decoded(at)
+    _slider(at, "z0").set_value(2.0).run()
+    vae_after, ae_after = _decoded(at)
+    assert vae_after != vae_before, "moving the VAE's z0 slider must redraw the VAE's image"
+    assert ae_after == ae_before, "the autoencoder's image depends only on its own code"
+    assert _code(at)[0] == pytest.approx(2.0)
+
+
+def test_the_prior_button_draws_a_new_z_for_both_models():
+    at = _page(z="0,0", z_ae="0,0")
+    before = _decoded(at)
+    at.button[0].click().run()
+    z, z_ae = _code(at), _code(at, "z_ae")
+    assert z != [0.0, 0.0] and z == z_ae, "the same draw z ~ N(0, I) goes to both decoders"
+    assert _decoded(at) != before
+    assert _slider(at, "z0").value == pytest.approx(z[0], abs=0.01), "the sliders follow the new z"
+
+
+def test_mean_or_sample_toggle_changes_the_image():
+    at = _page(z="0.5,-0.5")
+    mean = _decoded(at)
+    at.radio(key="lp_show").set_value("A sample x ~ p(x|z)").run()
+    assert not at.exception
+    assert [c for img in at.image for c in img.captions if c in DECODED] == ["a sample x ~ p(x|z)"] * 2
+    assert _decoded(at)[0] != mean[0]
+    assert _param(at, "show") == "sample"
+
+
+def test_manifold_grids_for_both_models_with_downloads():
+    at = _page()
+    captions = [c for img in at.image for c in img.captions]
+    assert any(c.startswith("VAE (mnist5k-vae-2): z0 across") for c in captions)
+    assert any(c.startswith("Autoencoder (mnist5k-ae-2): z0 across") for c in captions)
+    assert {"Download the VAE grid (PNG)", "Download the Autoencoder grid (PNG)"} <= {
+        b.label for b in at.get("download_button")
+    }
+
+
+def test_a_shared_url_reproduces_z_and_a_bad_one_explains_itself():
+    at = _page(z="1.5,-0.5")
+    assert [_slider(at, "z0").value, _slider(at, "z1").value] == pytest.approx([1.5, -0.5])
+    bad = _page(z="1,2,3")
+    assert any("has 3 numbers but this model has 2 latent dimensions" in w.value for w in bad.warning)
+    assert not bad.exception
+
+
+def test_a_16d_model_exposes_its_most_informative_dimensions():
+    at = _page(vae="mnist5k-vae-16", ae="mnist5k-ae-16", img="3")
+    assert not at.exception
+    vae = [s.label for s in at.slider if "KL" in s.label]
+    ae = [s.label for s in at.slider if "var" in s.label]
+    assert len(vae) == 6 and len(ae) == 6
+    kl = [float(label.split("KL ")[1].split()[0]) for label in vae]
+    assert kl == sorted(kl, reverse=True), "sliders come in order of KL, largest first"
+    assert len(_code(at)) == 16
+    assert at.selectbox(key="lp_gx::mnist5k-vae-16").value is not None  # the grid's two dimensions are chosen
+
+
+def test_live_mode_mounts_the_pad_and_says_what_it_sent():
+    at = _page(mode="live")
+    assert not at.exception
+    assert at.radio(key="lp_mode").value == "Live (in browser)"
+    assert any("Decoded in your browser" in c.value for c in at.caption)
+    assert not _decoded(at), "no server-side decoding in live mode"

@@ -1,0 +1,167 @@
+"""The Upload page as a user sees it: a good image gets its preprocessing steps, both reconstructions and their
+losses; a bad file is named in a clear error while the others still work; pickles are refused; a valid checkpoint
+joins the catalog."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from vae_core.catalog import scan_checkpoints
+from vae_core.checkpoints import checkpoint_bytes
+from vae_core.config import ModelConfig
+from vae_core.model import build_model
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Upload.py")
+
+
+def visible(text: str) -> str:
+    """What the browser shows for Markdown: bold markers and backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", text.replace("**", ""))
+
+
+def markdown(at: AppTest) -> str:
+    return visible("\n".join(m.value for m in at.markdown))
+
+
+@pytest.fixture(scope="module")
+def digit_png() -> bytes:
+    """A dark digit on white paper, 200x200, as a phone photo of a drawn digit would be."""
+    img = Image.new("L", (200, 200), 245)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).line([(70, 40), (140, 40), (95, 170)], fill=20, width=16)  # a 7
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, key: str, files) -> AppTest:
+    at.file_uploader(key=key).set_value(files)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_good_png_shows_steps_both_reconstructions_and_losses(digit_png):
+    at = upload(open_page(), "upload_images", [("seven.png", digit_png, "image/png")])
+    captions = [c for img in at.image for c in img.captions]
+    for step in ("grayscale", "inverted", "cropped", "fitted 20x20", "centred 28x28"):
+        assert step in captions
+    text = markdown(at)
+    assert "seven.png" in text
+    assert "VAE reconstruction" in text and "Autoencoder reconstruction" in text
+    assert re.search(r"reconstruction \d+\.\d nats · KL \d+\.\d nats\s+-ELBO \d+\.\d nats", text)
+    assert "(no KL term: not a probabilistic model)" in text
+    assert len(at.get("plotly_chart")) == 2  # where it lands, on each model's map
+    assert any(c.startswith("8 codes drawn from q(z|x), decoded") for c in captions)
+    assert "Light background detected: inverted" in visible("\n".join(c.value for c in at.caption))
+    assert not at.error
+
+
+def test_a_renamed_text_file_is_named_in_an_error_and_the_next_file_still_works(digit_png):
+    files = [("notes *really*.png", b"this is my shopping list, not a picture", "image/png"),
+             ("seven.png", digit_png, "image/png")]  # fmt: skip
+    at = upload(open_page(), "upload_images", files)
+    errors = [visible(e.value) for e in at.error]
+    assert errors == [
+        "notes *really*.png: This file contains text, not a picture (was it renamed?). Please upload PNG, JPEG, GIF, "
+        "BMP or WEBP."
+    ]
+    assert r"notes \*really\*\.png" in at.error[0].value  # escaped: shown as typed, never as Markdown
+    assert "VAE reconstruction" in markdown(at)
+
+
+def test_a_truncated_png_is_refused_clearly(digit_png):
+    at = upload(open_page(), "upload_images", [("half.png", digit_png[: len(digit_png) // 2], "image/png")])
+    assert [visible(e.value) for e in at.error] == [
+        "half.png: The PNG file is damaged or incomplete (perhaps cut off while uploading). Please save it again and "
+        "re-upload it."
+    ]
+
+
+def test_a_pickled_checkpoint_is_refused_with_the_reason(tmp_path):
+    model = build_model(ModelConfig(latent_dim=2))
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    at = upload(
+        open_page(),
+        "upload_checkpoint",
+        [("model.pt", (tmp_path / "model.pt").read_bytes(), "application/octet-stream")],
+    )
+    message = visible(at.error[0].value)
+    assert message.startswith("model.pt was not loaded: .pt files are pickles")
+    assert "loading a pickle can run any code its author wrote, so this app never opens them" in message
+    assert not at.button  # nothing to add
+
+
+def test_a_pickle_renamed_safetensors_is_refused_by_its_content(tmp_path):
+    model = build_model(ModelConfig(latent_dim=2))
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    data = (tmp_path / "model.pt").read_bytes()
+    at = upload(open_page(), "upload_checkpoint", [("sneaky.safetensors", data, "application/octet-stream")])
+    assert "looks like a pickled PyTorch file" in visible(at.error[0].value)
+
+
+def test_a_valid_checkpoint_joins_the_catalog_and_the_sidebar():
+    torch.manual_seed(1)
+    data = checkpoint_bytes(build_model(ModelConfig(latent_dim=2)), {"dataset": "mnist5k", "description": "[x](y)"})
+    at = upload(open_page(), "upload_checkpoint", [("My Own VAE.safetensors", data, "application/octet-stream")])
+    assert "My Own VAE.safetensors is a valid checkpoint: VAE, latent dim 2, beta 1." in visible(at.success[0].value)
+    assert at.text_input(key="checkpoint_name").value == "my-own-vae"
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Added my-own-vae. Choose it in the sidebar on any page." in visible(at.success[0].value)
+    info = next(i for i in scan_checkpoints() if i.name == "my-own-vae")
+    assert info.dataset == "mnist5k" and not info.shipped
+    assert info.description == "VAE, uploaded"  # the file's own free text is not carried over
+    assert info.latents_path.is_file()
+    assert any("my-own-vae" in option for option in at.sidebar.selectbox[1].options)
+
+
+def test_a_damaged_safetensors_checkpoint_gets_a_clear_message():
+    data = checkpoint_bytes(build_model(ModelConfig(latent_dim=2)))
+    at = upload(open_page(), "upload_checkpoint", [("cut.safetensors", data[:5000], "application/octet-stream")])
+    message = visible(at.error[0].value)
+    assert message.startswith("cut.safetensors was not loaded: weight '")
+    assert message.endswith("points outside the file or has the wrong size: the file is damaged")
+
+
+def test_the_drawing_canvas_is_offered():
+    at = open_page()
+    assert "Or draw a digit" in [h.value for h in at.header]
+    assert any("Draw a digit on the black square" in i.value for i in at.info)
+
+
+def test_png_data_urls_from_the_canvas_are_checked():
+    from ui.draw_canvas import png_from_data_url
+
+    assert png_from_data_url("data:image/png;base64,iVBORw0KGgo=") == b"\x89PNG\r\n\x1a\n"
+    for bad in ("data:text/html;base64,PGI+", "data:image/png;base64,@@@", "x" * 10):
+        with pytest.raises(ValueError, match="The drawing could not be read"):
+            png_from_data_url(bad)
+
+
+def test_canvas_strokes_prepare_like_mnist():
+    """The canvas reports white strokes on black; they are prepared without inversion."""
+    from ui.upload_results import prepare
+
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[60:220, 130:150] = 255  # a 1
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, format="PNG")
+    prepared = prepare(buf.getvalue())
+    assert prepared.error is None and not prepared.result.inverted
+    assert prepared.result.image.shape == (28, 28)

@@ -1,0 +1,96 @@
+"""Where one image lands: the test codes on a PCA map with the image as a star, its codes z ~ q(z|x), and for a 2-D
+VAE a close-up of q(z|x) with its 1- and 2-sigma ellipses (too small to see on the whole map)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from vae_core.catalog import CheckpointInfo
+from vae_core.posterior import ImagePosterior, sigma_ellipse
+from vae_core.projection import LatentPCA
+
+from .figures import PALETTE
+from .loaders import latents
+
+STAR = {"symbol": "star", "color": "#FFD700", "line": {"color": "#000", "width": 1.5}}
+SAMPLE = {"color": "white", "line": {"color": "#222", "width": 1.5}}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _test_map(path: str, mtime: float, _info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
+    codes = latents(_info)
+    pca = LatentPCA().fit(codes.mu)
+    return pca, pca.transform(codes.mu), np.asarray(codes.labels)
+
+
+def test_map(info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
+    """PCA fitted to the test codes, their 2-D coordinates and labels (once per checkpoint file)."""
+    mtime = info.path.stat().st_mtime if info.path.exists() else 0.0
+    return _test_map(str(info.path), mtime, info)
+
+
+def _classes(fig: go.Figure, xy: np.ndarray, labels: np.ndarray, names: tuple[str, ...], legend: bool) -> None:
+    for c in np.unique(labels):
+        pts = xy[labels == c]
+        fig.add_trace(
+            go.Scattergl(
+                x=pts[:, 0], y=pts[:, 1], mode="markers", name=names[c] if c < len(names) else str(c),
+                hoverinfo="name", showlegend=legend,
+                marker={"size": 5, "color": PALETTE[int(c) % len(PALETTE)], "opacity": 0.45},
+            )
+        )  # fmt: skip
+
+
+def _posterior(fig: go.Figure, pca: LatentPCA, post: ImagePosterior, samples: np.ndarray | None, star: int) -> None:
+    """Ellipses (2-D VAE), samples and the star, in the map's PCA coordinates."""
+    if post.logvar is not None and len(post.mu) == 2:
+        for k in (1, 2):
+            ring = pca.transform(sigma_ellipse(post.mu, post.logvar, k))
+            line = {"color": "#222", "width": 2 if k == 1 else 1.2, "dash": "solid" if k == 1 else "dot"}
+            fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", name=f"{k} sigma of q(z|x)", line=line))
+    if samples is not None:
+        s = pca.transform(samples)
+        fig.add_trace(go.Scatter(x=s[:, 0], y=s[:, 1], mode="markers", name="z ~ q(z|x)", marker={"size": 8, **SAMPLE}))
+    c = pca.transform(post.mu[None])
+    fig.add_trace(go.Scatter(x=c[:, 0], y=c[:, 1], mode="markers", name="your image", marker={"size": star, **STAR}))
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=400,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "font": {"size": 11}, "itemsizing": "constant"},
+        xaxis_title="PC 1",
+        yaxis_title="PC 2",
+    )
+    return fig
+
+
+def map_figure(
+    info: CheckpointInfo, post: ImagePosterior, title: str, samples: np.ndarray | None, class_names: tuple[str, ...]
+) -> go.Figure:
+    """The test codes (PCA of the model's codes, coloured by class), the image as a star and its samples."""
+    pca, xy, labels = test_map(info)
+    fig = go.Figure()
+    _classes(fig, xy, labels, class_names, legend=True)
+    _posterior(fig, pca, post, samples, star=20)
+    return _layout(fig, title)
+
+
+def zoom_figure(
+    info: CheckpointInfo, post: ImagePosterior, samples: np.ndarray | None, class_names: tuple[str, ...]
+) -> go.Figure:
+    """A 2-D VAE's q(z|x) up close: a window of 3 sigma around mu, on equal axes, with the test codes in it."""
+    pca, xy, labels = test_map(info)
+    centre = pca.transform(post.mu[None])[0]
+    r = 3.2 * float(np.max(post.sigma))  # in 2-D the PCA is a rotation: lengths are kept
+    fig = go.Figure()
+    near = np.all(np.abs(xy - centre) < r, axis=1)
+    _classes(fig, xy[near], labels[near], class_names, legend=False)
+    _posterior(fig, pca, post, samples, star=16)
+    fig.update_xaxes(range=[centre[0] - r, centre[0] + r])
+    fig.update_yaxes(range=[centre[1] - r, centre[1] + r], scaleanchor="x", scaleratio=1)
+    return _layout(fig, "VAE up close: the cloud q(z|x) your image is encoded to")

@@ -1,0 +1,186 @@
+"""The Smoothness lab's Streamlit parts: cached scoreboards (precomputed beside a checkpoint, else computed once)
+and its figures: the validity map, the scoreboard table, label and KL bars, the factor heatmap, traversals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from vae_core.catalog import CheckpointInfo
+from vae_core.disentanglement import traversal, traversal_values
+from vae_core.latents import decode_codes, tile_images
+from vae_core.metrics import metrics_path, read_scores, score_checkpoint, write_scores
+from vae_core.model import VAE
+from vae_core.scoreboard import SCOREBOARD, Scores, winner
+from vae_core.shapes import FACTOR_RANGES, SHAPE_NAMES, render_shapes
+from vae_core.validity import ValidityMap
+
+from .figures import PALETTE
+from .loaders import dataset, load_model
+
+# Confidence: dark where nothing recognisable decodes, light where the classifier is sure.
+CONFIDENCE_SCALE = [[0.0, "#1f1d2b"], [0.5, "#5b4f8a"], [0.8, "#b7a9e0"], [0.9, "#e9e4fa"], [1.0, "#ffffff"]]
+THRESHOLD_COLOUR = "#f2c14e"
+WIN_STYLE = "background-color: #d6f0df; color: #0b5130; font-weight: 600"
+MODEL_COLOURS = ("#0072B2", "#D55E00")
+NO_BAR = {"displayModeBar": False}
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _scores(path: str, mtime: float, metrics_mtime: float, shipped: bool, _info: CheckpointInfo) -> Scores:
+    saved = read_scores(path)
+    if saved is not None:
+        return saved
+    scores = score_checkpoint(path, checkpoint=load_model(_info), dataset=dataset(_info.dataset))
+    if not shipped:  # a user's model: keep the numbers beside it for next time (best effort)
+        try:
+            write_scores(scores, path)
+        except OSError:
+            pass
+    return scores
+
+
+def scores(info: CheckpointInfo) -> Scores:
+    """A checkpoint's scoreboard: precomputed beside it (shipped models), else computed now, once, and cached."""
+    with st.spinner(f"Computing every metric for {info.name} (about half a minute, once)..."):
+        return _scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), info.shipped, info)
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}}, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, **kw
+    )
+    return fig
+
+
+def validity_figure(
+    vmap: ValidityMap | None, points: np.ndarray, labels: np.ndarray, names: tuple[str, ...], title: str, height: int
+) -> go.Figure:
+    """The classifier's confidence as a heatmap with its 0.9 contour, and the test codes on top by label."""
+    fig = go.Figure()
+    if vmap is not None:
+        fig.add_heatmap(
+            x=vmap.xs,
+            y=vmap.ys,
+            z=vmap.confidence,
+            zmin=0,
+            zmax=1,
+            colorscale=CONFIDENCE_SCALE,
+            colorbar={"title": {"text": "confidence"}, "len": 0.75, "thickness": 12},
+            customdata=np.asarray(names, dtype=object)[vmap.label],
+            hovertemplate="decodes to %{customdata} (confidence %{z:.2f})<extra></extra>",
+        )
+        fig.add_contour(
+            x=vmap.xs,
+            y=vmap.ys,
+            z=vmap.confidence,
+            showscale=False,
+            hoverinfo="skip",
+            contours={"start": 0.9, "end": 0.9, "coloring": "none"},
+            line={"color": THRESHOLD_COLOUR, "width": 1.5},
+        )
+        fig.update_xaxes(range=[vmap.xs[0], vmap.xs[-1]], showgrid=False, zeroline=False)
+        fig.update_yaxes(range=[vmap.ys[0], vmap.ys[-1]], showgrid=False, zeroline=False)
+    for c in np.unique(labels):
+        sel = labels == c
+        marker = {"size": 5, "color": PALETTE[c % len(PALETTE)], "line": {"width": 0.5, "color": "white"}}
+        fig.add_scatter(
+            x=points[sel, 0], y=points[sel, 1], mode="markers", name=names[c], marker=marker, hoverinfo="name"
+        )
+    latent_plane = vmap is None or vmap.plane == "latent"
+    if vmap is not None and latent_plane:
+        fig.add_shape(type="circle", x0=-2, y0=-2, x1=2, y1=2, line={"color": THRESHOLD_COLOUR, "dash": "dash"})
+    axes = ("z1", "z2") if latent_plane else ("PC 1", "PC 2")
+    return _layout(
+        fig,
+        title,
+        height,
+        xaxis_title=axes[0],
+        yaxis_title=axes[1],
+        plot_bgcolor="#1f1d2b",
+        legend={"orientation": "h", "y": -0.18},
+    )
+
+
+def scoreboard_table(columns: list[tuple[str, Scores]]) -> Styler:
+    """Every metric, one column per model, the winner's cell highlighted."""
+    rows = []
+    for spec in SCOREBOARD:
+        values = [s.values.get(spec.key) for _, s in columns]
+        win = winner(spec, *values) if len(values) == 2 else None
+        row = {"Metric": spec.label} | {label: spec.format(v) for (label, _), v in zip(columns, values, strict=True)}
+        row["Better"] = {"higher": "higher ↑", "lower": "lower ↓"}.get(spec.better, "no winner")
+        row["Winner"] = columns[win][0] if win is not None else "–"
+        row["What it shows"] = spec.explanation
+        rows.append(row)
+    return pd.DataFrame(rows).style.apply(lambda r: [WIN_STYLE if c == r["Winner"] else "" for c in r.index], axis=1)
+
+
+def highlight_row(df: pd.DataFrame, column: str, value: str) -> Styler:
+    return df.style.apply(lambda r: [WIN_STYLE if r[column] == value else ""] * len(r), axis=1)
+
+
+def label_bars(columns: list[tuple[str, Scores]], names: tuple[str, ...]) -> go.Figure:
+    """How many of the prior samples each model's decodings were labelled as each class."""
+    fig = go.Figure()
+    for (label, s), colour in zip(columns, MODEL_COLOURS, strict=False):
+        if s.details.get("prior_label_counts"):
+            fig.add_bar(x=list(names), y=s.details["prior_label_counts"], name=label, marker_color=colour)
+    n = columns[0][1].provenance.get("settings", {}).get("n_prior", "")
+    return _layout(
+        fig,
+        f"What {n:,} codes z ~ N(0, I) decode to, by the classifier's label",
+        260,
+        barmode="group",
+        legend={"orientation": "h", "y": 1.18, "x": 1, "xanchor": "right"},
+    )
+
+
+def kl_bars(kl: list[float]) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[f"z{j + 1}" for j in range(len(kl))], y=kl, marker_color=MODEL_COLOURS[0]))
+    return _layout(fig, "KL per latent dimension (mean over test images)", 220, yaxis_title="nats")
+
+
+def factor_heatmap(mi: np.ndarray, factor_names: list[str], title: str) -> go.Figure:
+    """Normalised mutual information, latent dimensions down, factors across."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=mi,
+            x=factor_names,
+            y=[f"z{j + 1}" for j in range(len(mi))],
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            text=np.round(mi, 2),
+            texttemplate="%{text}",
+        )
+    )
+    return _layout(fig, title, 90 + 28 * len(mi), yaxis={"autorange": "reversed"})
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def traversal_strip(path: str, mtime: float, dim: int, base: int, _model: VAE, codes: np.ndarray) -> np.ndarray:
+    """Test image ``base``'s code with dimension ``dim`` walked over +-2.5 standard deviations: 9 decodings."""
+    values = traversal_values(codes, dim, n=9)
+    return tile_images(decode_codes(_model, traversal(codes[base], dim, values)), n_cols=9, pad=2)
+
+
+def factor_sweep(factors: np.ndarray, name: str, names: tuple[str, ...]) -> np.ndarray:
+    """The true generative process: one test image's factors with only ``name`` swept over its range."""
+    lo, hi = FACTOR_RANGES[name]
+    values = np.arange(len(SHAPE_NAMES)) if name == "shape" else np.linspace(lo, hi, 9)
+    rows = np.tile(np.asarray(factors, dtype=np.float64), (len(values), 1))
+    rows[:, names.index(name)] = values
+    return tile_images(render_shapes(*rows.T), n_cols=len(values), pad=2)

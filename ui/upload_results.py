@@ -1,0 +1,140 @@
+"""What the Upload page shows for one image (a file or a drawing): how it was prepared, how the VAE and the
+autoencoder rebuild it and at what cost in nats, where it lands on each latent map, and (VAE) what q(z|x) means.
+
+Everything slow is cached: preprocessing by the file's bytes, each model's verdict by the 28x28 image, the PCA of
+the test codes by checkpoint. A new upload costs one preprocess and two small forward passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from vae_core.catalog import CheckpointInfo
+from vae_core.model import VAE
+from vae_core.posterior import ImagePosterior, image_posterior, posterior_samples
+from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_upload
+
+from .figures import upscale
+from .posterior_figures import map_figure, zoom_figure
+from .safe_text import escape_markdown
+from .sidebar import ModelPair
+
+N_SAMPLES = 8
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file's preprocessing, or the reason it was refused (a message for the user)."""
+
+    result: PreprocessResult | None
+    error: str | None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def prepare(data: bytes) -> Prepared:
+    """Read and normalise an uploaded file (cached by its bytes, so reruns cost nothing)."""
+    try:
+        return Prepared(preprocess_upload(data), None)
+    except ImageRejected as e:
+        return Prepared(None, str(e))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def judge(model_key: str, image: np.ndarray, _model: VAE) -> ImagePosterior:
+    """One model's reconstruction and loss terms for one 28x28 image (``model_key`` names the model in the cache)."""
+    return image_posterior(_model, image)
+
+
+def _key(info: CheckpointInfo) -> str:
+    return f"{info.path}@{info.path.stat().st_mtime if info.path.exists() else 0}"
+
+
+def square(img: np.ndarray, fill: float | None = None) -> np.ndarray:
+    """Pad an image to a square (with ``fill``, default the median of its border) for same-sized thumbnails."""
+    h, w = img.shape
+    side = max(h, w)
+    if fill is None:
+        fill = float(np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])))
+    out = np.full((side, side), fill, dtype=np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top : top + h, left : left + w] = img
+    return out
+
+
+def steps_row(result: PreprocessResult) -> None:
+    """Each preprocessing step as a small square image with its name, left to right. The steps after cropping
+    are white ink on black, so they are padded with black."""
+    cols = st.columns(len(result.steps) + 1)
+    for col, (name, img) in zip(cols, result.steps, strict=False):
+        with col:
+            fill = None if name in ("grayscale", "inverted") else 0.0
+            st.image(upscale(square(img, fill), max(1, 112 // max(img.shape))), caption=name, width=112)
+    if result.note:
+        st.caption(escape_markdown(result.note.capitalize()))
+
+
+def _terms(post: ImagePosterior, is_vae: bool) -> str:
+    if is_vae:
+        return (
+            f"reconstruction **{post.recon_nll:.1f}** nats · KL **{post.kl:.1f}** nats  \n"
+            f"-ELBO **{-post.elbo:.1f}** nats"
+        )
+    return f"reconstruction **{post.recon_nll:.1f}** nats  \n(no KL term: not a probabilistic model)"
+
+
+def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_names: tuple[str, ...], key: str) -> None:
+    """The whole verdict for one prepared image, inside a bordered box titled with the (escaped) file name."""
+    with st.container(border=True):
+        st.markdown(f"**{escape_markdown(title)}**")
+        steps_row(result)
+        models = pair.both()
+        verdicts = [(label, info, ckpt, judge(_key(info), result.image, ckpt.model)) for label, info, ckpt in models]
+        cols = st.columns([1] + [2] * len(verdicts))
+        with cols[0]:
+            st.image(upscale(result.image, 4), caption="what the models see (28x28)", width=112)
+        for col, (label, _info, ckpt, post) in zip(cols[1:], verdicts, strict=True):
+            with col:
+                st.markdown(f"**{label} reconstruction**")
+                st.image(upscale(post.reconstruction, 4), width=112)
+                st.markdown(_terms(post, ckpt.config.is_vae))
+        _posterior_fragment(verdicts, class_names, key)
+
+
+@st.fragment
+def _posterior_fragment(verdicts: list, class_names: tuple[str, ...], key: str) -> None:
+    """Maps, samples z ~ q(z|x) and (2-D VAE) the close-up; 'Draw other samples' reruns only this part."""
+    seed_key = f"_samples_seed_{key}"
+    seed = st.session_state.get(seed_key, 0)
+    vae = next(((info, ckpt, post) for _, info, ckpt, post in verdicts if post.logvar is not None), None)
+    samples = images = None
+    if vae is not None:
+        samples, images = posterior_samples(vae[1].model, vae[2], N_SAMPLES, seed)
+    for col, (label, info, _ckpt, post) in zip(st.columns(len(verdicts)), verdicts, strict=True):
+        with col:
+            mine = samples if post.logvar is not None else None
+            st.plotly_chart(
+                map_figure(info, post, f"Where it lands: {label} latent space", mine, class_names),
+                key=f"map-{key}-{label}",
+                config={"displayModeBar": False},
+            )
+            if post.logvar is None:
+                st.caption("The autoencoder maps an image to a single point: there is no cloud of codes around it.")
+    if vae is None:
+        return
+    info, _ckpt, post = vae
+    left, right = st.columns(2)
+    with left:
+        st.image(
+            upscale(np.concatenate(list(images), axis=1), 3),
+            caption=f"{N_SAMPLES} codes drawn from q(z|x), decoded: slightly different codes, the same digit",
+        )
+        if st.button("Draw other samples", key=f"resample-{key}"):
+            st.session_state[seed_key] = seed + 1
+            st.rerun(scope="fragment")
+    if len(post.mu) == 2:
+        with right:
+            st.plotly_chart(zoom_figure(info, post, samples, class_names), key=f"zoom-{key}",
+                            config={"displayModeBar": False})  # fmt: skip

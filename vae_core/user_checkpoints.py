@@ -1,0 +1,102 @@
+"""A user's own checkpoint file: refuse pickles unopened, validate everything, keep only metadata we understand, and
+save it (with its latent maps) under a safe name that never replaces anything."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path, PurePath
+from typing import Any
+
+import numpy as np
+
+from .checkpoints import (
+    PICKLE_SUFFIXES,
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint_bytes,
+    save_arrays,
+    save_checkpoint,
+    validate_name,
+)
+from .data import DATASETS, Dataset
+from .latents import compute_latents, latents_path
+from .train import describe
+
+# Archives that hold pickles too (TorchScript, torch.save's zip format under another name).
+REFUSED_SUFFIXES = (*PICKLE_SUFFIXES, ".zip", ".tar", ".npy", ".npz", ".joblib")
+_METRICS = ("test_recon", "test_kl", "test_elbo", "test_iwae_nll")
+
+
+def read_user_checkpoint(filename: str, data: bytes) -> Checkpoint:
+    """Validate an uploaded file (size, header, config bounds, tensor names/shapes/dtypes, finite values) and build
+    its model in eval mode. Pickle-based files are refused by name and by content and never opened."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in REFUSED_SUFFIXES:
+        raise CheckpointError(
+            f"{suffix} files are pickles (or hold them), and loading a pickle can run any code its author wrote, "
+            "so this app never opens them. Upload a .safetensors checkpoint saved by this project "
+            "(python -m vae_core.train, or the Train page) instead."
+        )
+    if suffix != ".safetensors":
+        raise CheckpointError(
+            f"expected a .safetensors checkpoint saved by this project (got a {suffix or 'nameless'} file)"
+        )
+    return load_checkpoint_bytes(data, name=PurePath(filename).stem)
+
+
+def suggest_name(filename: str, taken: set[str] = frozenset()) -> str:
+    """A valid checkpoint name from a file name: 'My VAE (2).safetensors' -> 'my-vae-2', made unique."""
+    stem = PurePath(str(filename)).name.split(".")[0].lower()
+    base = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-_")[:56] or "uploaded-model"
+    name, i = base, 2
+    while name in taken or not _valid(name):
+        name, i = f"{base}-{i}", i + 1
+    return name
+
+
+def _valid(name: str) -> bool:
+    try:
+        validate_name(name)
+    except CheckpointError:
+        return False
+    return True
+
+
+def clean_meta(checkpoint: Checkpoint, dataset: str) -> dict[str, Any]:
+    """The metadata we save for an uploaded model: computed from its config, plus only those fields of its own
+    metadata that we understand and can check (epochs, test metrics). Free text from the file is dropped: it would
+    be shown in every sidebar."""
+    if dataset not in DATASETS:
+        raise CheckpointError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+    config, meta = checkpoint.config, checkpoint.meta
+    out: dict[str, Any] = {
+        "dataset": dataset,
+        "kind": config.kind,
+        "description": f"{describe(config)}, uploaded",
+        "beta": config.beta,
+        "latent_dim": config.latent_dim,
+        "uploaded": True,
+    }
+    epochs = meta.get("epochs")
+    if isinstance(epochs, int) and not isinstance(epochs, bool) and 0 <= epochs <= 1_000_000:
+        out["epochs"] = epochs
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    out["metrics"] = {
+        k: float(metrics[k])
+        for k in _METRICS
+        if isinstance(metrics.get(k), (int, float))
+        and not isinstance(metrics.get(k), bool)
+        and math.isfinite(metrics[k])
+    }
+    return out
+
+
+def import_checkpoint(checkpoint: Checkpoint, name: str, dataset: Dataset, out_dir: str | Path) -> Path:
+    """Save a validated upload as ``out_dir/NAME.safetensors`` (never overwriting) with its test-split codes and PCA
+    map beside it, so every page can use it at once. Raises CheckpointError (bad name, name taken, disk full...)."""
+    path = Path(out_dir) / f"{validate_name(name)}.safetensors"
+    save_checkpoint(checkpoint.model, path, clean_meta(checkpoint, dataset.name), overwrite=False)
+    arrays = compute_latents(checkpoint.model, np.array(dataset.test_x), np.array(dataset.test_y), tsne=False)
+    save_arrays(latents_path(path), arrays, {"split": "test", "n": len(dataset.test_x)})
+    return path
