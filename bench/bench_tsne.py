@@ -9,7 +9,7 @@ but other programs sharing the cores still add noise. So each method is timed tw
 seconds (summed over this process's threads, which other programs barely change); the target is judged on the CPU
 ratio, and ``--repeats 3`` reports medians.
 
-    python bench/bench_tsne.py [--n 5000] [--repeats 1] [--threads 0]
+    python bench/bench_tsne.py [--n 5000] [--repeats 1] [--threads 0] [--checkpoint PATH]
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class Row:
     trust: float
 
 
-def load_codes(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior means of the first n images of mnist5k (train then test) under the shipped VAE."""
+def load_codes(n: int, checkpoint: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means of the first n images of mnist5k (train then test) under the shipped VAE (or another)."""
     import torch
 
     from vae_core.catalog import shipped_checkpoint_dir
@@ -54,7 +54,7 @@ def load_codes(n: int) -> tuple[np.ndarray, np.ndarray]:
     ds = load_dataset("mnist5k")
     x = np.concatenate([ds.train_x, ds.test_x])[:n]
     y = np.concatenate([ds.train_y, ds.test_y])[:n]
-    model = load_checkpoint(shipped_checkpoint_dir() / "mnist5k-vae-16.safetensors").model
+    model = load_checkpoint(checkpoint or shipped_checkpoint_dir() / "mnist5k-vae-16.safetensors").model
     mu, _ = encode_images(model, x)
     return mu, y
 
@@ -104,12 +104,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs per method; the median time is reported")
     parser.add_argument("--threads", type=int, default=0, help="limit OpenMP/BLAS threads (0: library default)")
     parser.add_argument("--only-default", action="store_true", help="compare sklearn with our default only")
+    parser.add_argument("--checkpoint", help="a mnist5k VAE checkpoint other than the shipped mnist5k-vae-16")
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
 
-    z, y = load_codes(args.n)
-    print(f"t-SNE of {len(z)} codes of dimension {z.shape[1]} (mnist5k-vae-16, train + test)", file=sys.stderr)
+    z, y = load_codes(args.n, args.checkpoint)
+    source = Path(args.checkpoint).stem if args.checkpoint else "mnist5k-vae-16"
+    print(f"t-SNE of {len(z)} codes of dimension {z.shape[1]} ({source}, mnist5k train + test)", file=sys.stderr)
     methods = {"sklearn TSNE() default (1000 it, angle 0.5)": sklearn_default, **candidates()}
     if args.only_default:
         methods = dict(list(methods.items())[:2])

@@ -70,7 +70,13 @@ with st.container(border=True):
         epochs = st.number_input("Epochs", min_value=1, value=5, step=1, key="train_epochs")
         lr = st.number_input("Learning rate", min_value=0.0, value=1e-3, step=1e-4, format="%.5f", key="train_lr")
         n_available = None if problem else len(dataset(ds_name).train_x)
-        few = st.checkbox("Use only some of the training images (a quick demo)", value=True, key="train_few")
+        few = st.checkbox(
+            "Use only some of the training images",
+            value=False,
+            key="train_few",
+            help="Fewer images make each epoch shorter, but a model needs a few hundred steps before it learns more "
+            "than the average image.",
+        )
         max_train = None
         if few:
             max_train = st.number_input(

@@ -108,7 +108,7 @@ def interpolation(pair: ModelPair) -> None:
     n_images = len(labels)
     initial_state(n_images, labels)
 
-    c = st.columns([2, 2, 1.5, 2.5, 2.5], vertical_alignment="bottom")
+    c = st.columns([2, 2, 1.5, 2.3, 3], vertical_alignment="bottom")
     a = c[0].number_input(f"First test image (0-{n_images - 1})", 0, n_images - 1, key="interp_a")
     b = c[1].number_input(f"Second test image (0-{n_images - 1})", 0, n_images - 1, key="interp_b")
     c[2].button("Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels.")
@@ -176,7 +176,7 @@ def interpolation(pair: ModelPair) -> None:
 st.title("Interpolate")
 st.markdown(
     "Pick two test images and walk from one code to the other. The **VAE** was trained so that nearby codes decode "
-    "to similar images, so every step should look like a digit that slowly morphs. The **autoencoder** was only "
+    "to similar images, so every step should look like a real image that slowly morphs. The **autoencoder** was only "
     "trained to reconstruct: between its codes there can be holes, where the walk decodes to blur or jumps."
 )
 pair = model_sidebar()

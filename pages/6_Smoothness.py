@@ -18,6 +18,7 @@ from ui.smoothness import (
     highlight_row,
     kl_bars,
     label_bars,
+    saved_scores,
     scoreboard_table,
     scores,
     traversal_strip,
@@ -28,6 +29,7 @@ from vae_core.disentanglement import best_dimensions
 from vae_core.scoreboard import QUESTIONS, SPECS, Scores, question_winners, winner
 
 st.set_page_config(page_title="Smoothness lab · VAE explorer", page_icon="📏", layout="wide")
+IMAGE_WIDTH = 42  # pixels per 28x28 image in the traversal strips, so strips of 3 and of 9 images line up
 
 
 def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
@@ -39,6 +41,8 @@ def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
     st.plotly_chart(fig, key=f"map_{label}_{info.name}", config=NO_BAR)
     if vmap is None:
         st.info(f"No classifier for {info.dataset!r}: the codes are shown without the confidence behind them.")
+    elif info.latent_dim == 1:
+        st.caption("A 1-D latent: its one dimension runs along the horizontal axis.")
     elif vmap.plane == "pca":
         st.caption(
             f"Latent dim {info.latent_dim} > 2: this is the plane through the codes' mean spanned by their first two "
@@ -116,7 +120,7 @@ def stage_story(info: CheckpointInfo) -> str:
         return "A little KL: the clusters move in and start to fill the space around the origin."
     if info.beta == 1:
         return "The VAE: smooth, packed clusters that fill the prior; the space between them still decodes."
-    return "Strong KL: the clusters overlap; samples are valid more often, but reconstructions blur and lose detail."
+    return "Strong KL: the codes crowd towards the origin and overlap; reconstructions blur and lose detail."
 
 
 @st.fragment
@@ -148,17 +152,18 @@ def beta_scrubber(infos: list[CheckpointInfo]) -> None:
     with right:
         st.plotly_chart(kl_bars(sc.details.get("kl_per_dim") or []), key=f"kl_{info.name}", config=NO_BAR)
         cols = st.columns(2)
-        for col, key in zip(cols * 2, ("prior_valid", "path_max_step", "prior_holes", "recon_mse"), strict=True):
-            col.metric(SPECS[key].label, SPECS[key].format(sc.values.get(key)), help=SPECS[key].explanation)
+        tiles = {"prior_valid": "Valid prior samples", "path_max_step": "Largest path step",
+                 "prior_holes": "Holes under the prior", "recon_mse": "Reconstruction error"}  # fmt: skip
+        for col, (key, title) in zip(cols * 2, tiles.items(), strict=True):
+            col.metric(title, SPECS[key].format(sc.values.get(key)), help=SPECS[key].explanation)
     rows = series + [i for i in infos if i.shipped and i.name == "mnist5k-ae-2"]
     keys = ("prior_valid", "path_max_step", "prior_holes", "aggregate_kl", "recon_mse")
-    table = pd.DataFrame(
-        [
-            {"Model": short_label(i)} | {SPECS[k].label: SPECS[k].format(scores(i).values.get(k)) for k in keys}
-            for i in rows
-        ]
-    )
-    st.table(highlight_row(table, "Model", short_label(info)))
+    table = []
+    for i in rows:  # only the chosen model is computed now if its numbers are missing; the others wait their turn
+        known = sc if i is info else saved_scores(i)
+        shown = {k: SPECS[k].format(known.values.get(k)) if known else "not scored yet" for k in keys}
+        table.append({"Model": short_label(i)} | {SPECS[k].label: v for k, v in shown.items()})
+    st.table(highlight_row(pd.DataFrame(table), "Model", short_label(info)))
 
 
 def shapes_section(pair: ModelPair) -> None:
@@ -213,11 +218,12 @@ def shapes_section(pair: ModelPair) -> None:
         "follows it best, walked from -2.5 to +2.5 standard deviations of its codes, the others fixed."
     )
     for m in best_dimensions(np.asarray(fac["mi"]), fac["names"]):
-        name_col, true_col, latent_col = st.columns([1, 3, 4], vertical_alignment="center")
+        name_col, true_col, latent_col = st.columns([1, 4, 4], vertical_alignment="center")
         name_col.markdown(f"**{m.factor}**  \nz{m.dimension + 1} (MI {m.score:.2f})")
-        true_col.image(upscale(factor_sweep(ds.test_factors[base], m.factor, ds.factor_names), 2))
+        sweep = factor_sweep(ds.test_factors[base], m.factor, ds.factor_names)
+        true_col.image(upscale(sweep, 2), width=IMAGE_WIDTH * (sweep.shape[1] + 2) // 30)
         strip = traversal_strip(str(info.path), info.path.stat().st_mtime, m.dimension, base, ckpt.model, mu)
-        latent_col.image(upscale(strip, 2))
+        latent_col.image(upscale(strip, 2), width=IMAGE_WIDTH * (strip.shape[1] + 2) // 30)
 
 
 st.title("Smoothness lab")

@@ -250,10 +250,11 @@ def test_saved_scores_are_read_back_until_the_checkpoint_changes(tmp_path, monke
     assert scores.values["prior_valid"] is None, "no classifier for this dataset in the folder: no validity"
     assert scores.factors["names"] == ["shape", "scale", "rotation", "x", "y"]
     assert write_scores(scores, path) == metrics_path(path) == tmp_path / "tiny-vae-2.metrics.json"
-    assert read_scores(path).values == scores.values
+    assert read_scores(path, QUICK_SETTINGS).values == scores.values
+    assert read_scores(path) is None, "numbers from tiny samples never stand in for the real scoreboard"
     torch.manual_seed(1)
     save_checkpoint(build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8)), path, {}, overwrite=True)
-    assert read_scores(path) is None, "a retrained checkpoint never shows the old model's numbers"
+    assert read_scores(path, QUICK_SETTINGS) is None, "a retrained checkpoint never shows the old model's numbers"
 
 
 def test_cli_refuses_unknown_names_and_needs_a_choice(tmp_path, monkeypatch, capsys):
@@ -262,3 +263,30 @@ def test_cli_refuses_unknown_names_and_needs_a_choice(tmp_path, monkeypatch, cap
     assert "no checkpoint named no-such-model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_the_checkpoints_own_iwae_estimate_is_reused():
+    from vae_core.checkpoints import Checkpoint
+    from vae_core.scoreboard import iwae_nll
+
+    vae = build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8)).eval()
+    meta = {"metrics": {"test_iwae_nll": 99.5, "iwae_k": 1000}}
+    nll, source = iwae_nll(Checkpoint(vae, meta, "v"), _tiny_dataset(), QUICK_SETTINGS)
+    assert nll == 99.5 and "K = 1000" in source
+    ae = build_model(ModelConfig(kind="ae", latent_dim=2, channels=(4, 4, 4), hidden=8)).eval()
+    assert iwae_nll(Checkpoint(ae, {}, "a"), _tiny_dataset(), QUICK_SETTINGS)[0] is None
+
+
+def test_cli_scores_a_checkpoint_then_finds_it_up_to_date(tmp_path, monkeypatch, capsys):
+    from vae_core.classifier import classifier_path, save_classifier
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    path = _saved_tiny_checkpoint(tmp_path)
+    judge = TrainedClassifier(Classifier(ClassifierConfig(num_classes=3, channels=(2, 2, 2), hidden=4)), {})
+    save_classifier(judge, classifier_path(tmp_path, "shapes"))  # present, so the CLI does not train one
+    assert main(["--only", "tiny-vae-2", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "[tiny-vae-2] valid prior samples" in out and metrics_path(path).is_file()
+    assert read_scores(path, QUICK_SETTINGS).values["prior_valid"] is not None, "the folder's classifier was used"
+    assert main(["--only", "tiny-vae-2", "--quick"]) == 0
+    assert "[tiny-vae-2] up to date" in capsys.readouterr().out

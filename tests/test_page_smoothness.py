@@ -76,3 +76,27 @@ def test_shapes_section_shows_factors_and_traversals():
     assert list(factor_tables[0]["Factor"]) == ["shape", "scale", "rotation", "x", "y"]
     assert all(t.startswith("z") for t in factor_tables[0]["Best dimension"])
     assert len(at.image) >= 10, "a true-factor strip and a latent traversal per factor"
+
+
+def test_a_users_checkpoint_is_scored_on_demand_and_remembered(tmp_path, monkeypatch):
+    """A model trained in the app has no precomputed scoreboard: the page computes it and saves it beside it."""
+    import torch
+
+    from ui.loaders import checkpoint_catalog
+    from vae_core.catalog import user_checkpoint_dir
+    from vae_core.checkpoints import save_checkpoint
+    from vae_core.config import ModelConfig
+    from vae_core.metrics import metrics_path
+    from vae_core.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8))
+    path = save_checkpoint(model, user_checkpoint_dir() / "my-tiny-vae.safetensors", {"dataset": "mnist5k"})
+    checkpoint_catalog.clear()  # the sidebar's catalog is cached for 5 s; the new model must be listed now
+    at = _page(dataset="mnist5k", vae="my-tiny-vae", ae="mnist5k-ae-2")
+    assert not at.exception
+    board = at.table[0].value.set_index("Metric")
+    assert NUMBER.match(board.loc["Valid prior samples", "VAE"]) and NUMBER.match(
+        board.loc["Test NLL (IWAE bound)", "VAE"]
+    )
+    assert metrics_path(path).is_file(), "the numbers are kept beside the user's checkpoint for next time"

@@ -44,6 +44,7 @@ def open_page() -> AppTest:
 
 def start(at: AppTest, name: str, epochs: int = 1, images: int = 64) -> AppTest:
     at.number_input(key="train_epochs").set_value(epochs)
+    at.checkbox(key="train_few").check().run()
     at.number_input(key="train_max").set_value(images)
     at.text_input(key="train_name").input(name)
     return at.button[0].click().run()
@@ -74,8 +75,11 @@ def test_form_renders_with_every_choice():
     assert at.title[0].value == "Train a model"
     assert at.selectbox(key="train_dataset").value == "mnist5k"
     assert at.radio(key="train_kind").options == ["VAE", "beta-VAE", "Autoencoder"]
-    for key in ("train_latent", "train_epochs", "train_lr", "train_max"):
+    for key in ("train_latent", "train_epochs", "train_lr"):
         assert at.number_input(key=key) is not None
+    assert not at.checkbox(key="train_few").value  # all images by default: a few hundred steps are needed
+    at.checkbox(key="train_few").check().run()
+    assert at.number_input(key="train_max").value == 1000
     assert at.button[0].label == "Start training"
     assert not at.error
 
@@ -135,3 +139,43 @@ def test_cancel_stops_the_training_and_saves_nothing():
     from vae_core.catalog import user_checkpoint_dir
 
     assert not (user_checkpoint_dir() / "to-cancel.safetensors").exists()
+
+
+def test_a_dataset_that_needs_files_explains_what_to_do(monkeypatch):
+    from vae_core import data
+
+    def offline(name, data_dir, download):
+        raise data.DatasetUnavailable(f"{name!r} is not in /srv/data/MNIST/raw and could not be downloaded: offline")
+
+    monkeypatch.setattr(data, "_load_torchvision", offline)
+    at = open_page()
+    at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert visible(at.error[0].value) == "Fashion-MNIST is not available on this server."
+    assert "'fashion-mnist' is not in /srv/data/MNIST/raw" in at.code[0].value
+    assert at.button[0].label == "Start training" and at.button[0].disabled
+
+
+def test_nan_shows_the_reason_and_saving_the_last_good_weights_is_the_users_choice(monkeypatch):
+    from vae_core import training
+    from vae_core.catalog import user_checkpoint_dir
+
+    real_elbo = training.elbo
+    calls = []
+
+    def exploding(model, x, *args, **kwargs):
+        terms = real_elbo(model, x, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            terms.loss = terms.loss * float("nan")
+        return terms
+
+    monkeypatch.setattr(training, "elbo", exploding)
+    # 64 images are one step per epoch; the test split is one more call: call 3 is epoch 2, step 1.
+    at = poll(start(open_page(), "nan-page", epochs=2), "Training stopped: the loss became nan at epoch 2, step 1")
+    assert "the model keeps its last good weights. Try a smaller learning rate." in texts(at)
+    assert not (user_checkpoint_dir() / "nan-page.safetensors").exists()  # nothing saved without asking
+    assert at.text_input(key=next(k for k in at.session_state if str(k).startswith("save-name-"))).value == "nan-page"
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert "Saved as nan-page" in texts(at)
+    assert (user_checkpoint_dir() / "nan-page.safetensors").exists()

@@ -56,7 +56,7 @@ def click_target(selection: Mapping[str, Any] | None) -> str | None:
 
 
 def parse_target(value: str | None, n_points: int) -> int | tuple[float, float] | None:
-    """ "123" -> test image 123; "x,y" -> a place on the map; anything else (or out of range) -> None."""
+    """Read ``?vae_at=``: "123" -> test image 123; "x,y" -> a place on the map; else (or out of range) None."""
     if not value:
         return None
     try:

@@ -52,6 +52,16 @@ def _scores(path: str, mtime: float, metrics_mtime: float, shipped: bool, _info:
     return scores
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def _saved_scores(path: str, mtime: float, metrics_mtime: float) -> Scores | None:
+    return read_scores(path)
+
+
+def saved_scores(info: CheckpointInfo) -> Scores | None:
+    """The precomputed scoreboard if it is up to date, else None (never computes: for overview tables)."""
+    return _saved_scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)))
+
+
 def scores(info: CheckpointInfo) -> Scores:
     """A checkpoint's scoreboard: precomputed beside it (shipped models), else computed now, once, and cached."""
     with st.spinner(f"Computing every metric for {info.name} (about half a minute, once)..."):
@@ -89,13 +99,15 @@ def validity_figure(
             showscale=False,
             hoverinfo="skip",
             contours={"start": 0.9, "end": 0.9, "coloring": "none"},
+            showlegend=False,
             line={"color": THRESHOLD_COLOUR, "width": 1.5},
         )
         fig.update_xaxes(range=[vmap.xs[0], vmap.xs[-1]], showgrid=False, zeroline=False)
         fig.update_yaxes(range=[vmap.ys[0], vmap.ys[-1]], showgrid=False, zeroline=False)
     for c in np.unique(labels):
         sel = labels == c
-        marker = {"size": 5, "color": PALETTE[c % len(PALETTE)], "line": {"width": 0.5, "color": "white"}}
+        colour = PALETTE[c % len(PALETTE)]
+        marker = {"size": 4, "opacity": 0.85, "color": colour, "line": {"width": 0.4, "color": "white"}}
         fig.add_scatter(
             x=points[sel, 0], y=points[sel, 1], mode="markers", name=names[c], marker=marker, hoverinfo="name"
         )
@@ -109,8 +121,8 @@ def validity_figure(
         height,
         xaxis_title=axes[0],
         yaxis_title=axes[1],
-        plot_bgcolor="#1f1d2b",
-        legend={"orientation": "h", "y": -0.18},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2, "font": {"size": 11}, "title": {"text": "test codes:"}},
     )
 
 
@@ -138,12 +150,13 @@ def label_bars(columns: list[tuple[str, Scores]], names: tuple[str, ...]) -> go.
     for (label, s), colour in zip(columns, MODEL_COLOURS, strict=False):
         if s.details.get("prior_label_counts"):
             fig.add_bar(x=list(names), y=s.details["prior_label_counts"], name=label, marker_color=colour)
-    n = columns[0][1].provenance.get("settings", {}).get("n_prior", "")
+    n = int(columns[0][1].provenance.get("settings", {}).get("n_prior", 0))
     return _layout(
         fig,
         f"What {n:,} codes z ~ N(0, I) decode to, by the classifier's label",
         260,
         barmode="group",
+        xaxis={"type": "category"},
         legend={"orientation": "h", "y": 1.18, "x": 1, "xanchor": "right"},
     )
 

@@ -39,15 +39,20 @@ def _session_alive(session_id: str) -> bool:
     return bool(Runtime.instance().is_active_session(session_id))
 
 
+def torch_threads() -> int:
+    """$VAE_EXPLORER_TORCH_THREADS, default 1: a server shares its cores between sessions, and on a busy machine
+    two intra-op threads that wait for each other made a training step ten times slower, not twice as fast."""
+    value = os.environ.get(THREADS_ENV, "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
 @st.cache_resource(show_spinner=False)
 def job_registry() -> JobRegistry:
     """One registry per server process, shared by every session (limit: $VAE_EXPLORER_MAX_TRAININGS, default 2).
 
-    torch's thread count is process-wide, so it is set here once, if at all ($VAE_EXPLORER_TORCH_THREADS), and
-    never per job: a job that changed it would slow every other session's models too."""
-    threads = os.environ.get(THREADS_ENV, "")
-    if threads.isdigit() and int(threads) > 0:
-        torch.set_num_threads(int(threads))
+    torch's thread count is process-wide, so it is set here, once per process (``torch_threads``), and never per
+    job: a job that changed it would change every other session's models too."""
+    torch.set_num_threads(torch_threads())
     return JobRegistry(is_alive=_session_alive)
 
 
@@ -166,6 +171,12 @@ def job_panel(job: TrainingJob) -> None:
             st.plotly_chart(
                 curves_figure(snap, mc.is_vae), key=f"curves-{snap.job_id}", config={"displayModeBar": False}
             )
+            if mc.is_vae:
+                st.caption(
+                    "A VAE often learns the average image first: every reconstruction looks alike and KL stays near "
+                    "0 (the code is ignored). After a few hundred steps it starts to use its code: KL rises, and "
+                    "the reconstruction cost falls."
+                )
         grid = preview_image(snap)
         if grid is not None:
             st.image(grid, caption="Top: fixed test images. Bottom: their reconstructions by the weights right now.")

@@ -17,6 +17,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -82,13 +83,15 @@ def write_scores(scores: Scores, checkpoint_path: str | Path) -> Path:
     return out
 
 
-def read_scores(checkpoint_path: str | Path) -> Scores | None:
-    """The saved scoreboard, or None when it is missing, unreadable, from another metrics version, or computed
-    for a different checkpoint or classifier file than the ones on disk now."""
+def read_scores(checkpoint_path: str | Path, settings: ScoreSettings = ScoreSettings()) -> Scores | None:
+    """The saved scoreboard, or None when it is missing, unreadable, from another metrics version, computed with
+    other settings (e.g. ``--quick``), or for a different checkpoint or classifier file than those on disk now."""
     try:
         scores = Scores.from_json(metrics_path(checkpoint_path).read_text(encoding="utf-8"))
         prov = scores.provenance
-        if prov.get("version") != METRICS_VERSION or prov.get("checkpoint_sha256") != file_sha256(checkpoint_path):
+        if prov.get("version") != METRICS_VERSION or prov.get("settings") != asdict(settings):
+            return None
+        if prov.get("checkpoint_sha256") != file_sha256(checkpoint_path):
             return None
         clf = find_classifier(scores.dataset)
         if prov.get("classifier_sha256") != (file_sha256(clf) if clf else None):
@@ -114,7 +117,7 @@ def ensure_classifier(dataset_name: str, folder: Path, epochs: int, log: Callabl
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m vae_core.metrics", description=__doc__.splitlines()[0])
     p.add_argument("--all", action="store_true", help="every checkpoint in the shipped folder")
-    p.add_argument("--only", nargs="*", default=[], help="these checkpoint names")
+    p.add_argument("--only", nargs="*", default=[], help="these checkpoint names (shipped or trained in the app)")
     p.add_argument("--force", action="store_true", help="rescore even when the saved scoreboard is up to date")
     p.add_argument("--quick", action="store_true", help="tiny sample sizes: for trying the command out, not to ship")
     p.add_argument("--classifier-epochs", type=int, default=8)
@@ -125,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     folder = shipped_checkpoint_dir()
-    infos = [i for i in scan_checkpoints([(folder, True)]) if args.all or i.name in args.only]
+    # --all means the shipped models; --only may also name a model trained in the app (the user folder).
+    infos = [i for i in scan_checkpoints() if (args.all and i.shipped) or i.name in args.only]
     missing = sorted(set(args.only) - {i.name for i in infos})
     if missing:
-        print(f"error: no checkpoint named {', '.join(missing)} in {folder}", file=sys.stderr)
+        where = f"{folder} or {user_checkpoint_dir()}"
+        print(f"error: no checkpoint named {', '.join(missing)} in {where}", file=sys.stderr)
         return 2
     settings = QUICK_SETTINGS if args.quick else ScoreSettings()
     start, failures = time.perf_counter(), 0
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: could not build a classifier: {e}", file=sys.stderr)
         return 2
     for info in infos:
-        if not args.force and read_scores(info.path) is not None:
+        if not args.force and read_scores(info.path, settings) is not None:
             print(f"[{info.name}] up to date")
             continue
         try:

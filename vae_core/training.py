@@ -66,6 +66,8 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
 
 def as_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(N, 28, 28) or (N, 1, 28, 28) images in [0, 1] -> float32 (N, 1, 28, 28)."""
+    if isinstance(images, np.ndarray) and not images.flags.writeable:
+        images = images.astype(np.float32, copy=True)  # the app's shared arrays are read-only
     t = torch.as_tensor(images, dtype=torch.float32)
     return t.unsqueeze(1) if t.dim() == 3 else t
 

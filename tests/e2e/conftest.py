@@ -17,6 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "screenshots"
+BENIGN_404 = ("/_stcore/health", "/_stcore/host-config")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -57,8 +58,10 @@ def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Pop
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
-    return subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_dir = REPO / "artifacts"
+    log_dir.mkdir(exist_ok=True)
+    log = open(log_dir / f"streamlit-{port}.log", "wb")  # a file, not a pipe: a chatty server never stalls
+    return subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +108,15 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.console_errors = []  # type: ignore[attr-defined]
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+
+    def on_console(m) -> None:
+        # Opening a page URL directly makes Streamlit's client probe <page>/_stcore/health and host-config first;
+        # those two 404s are Streamlit's own, not the app's.
+        url = (m.location or {}).get("url", "")
+        if m.type == "error" and not any(p in url for p in BENIGN_404):
+            pg.console_errors.append(m.text)
+
+    pg.on("console", on_console)
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
     yield pg
     context.close()

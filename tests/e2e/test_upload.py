@@ -37,11 +37,17 @@ def _digit_png() -> bytes:
     return buf.getvalue()
 
 
+def _wait_for_plots(pg, n: int) -> None:
+    """Plotly draws asynchronously: wait until exactly ``n`` figures are on the page."""
+    pg.wait_for_function("n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=n, timeout=30_000)
+    assert pg.locator(".js-plotly-plot").count() == n
+
+
 def test_upload_and_draw(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     errors = _record_errors(pg)
-    pg.goto(app_url + "/Upload")
+    pg.goto(app_url + "/Upload?dataset=mnist5k&vae=mnist5k-vae-2&ae=mnist5k-ae-2")  # 2-D: ellipses and close-up
     wait_for_app(pg)
 
     # 1. A PNG through the browser's own file input.
@@ -51,7 +57,7 @@ def test_upload_and_draw(browser, app_url):
     pg.get_by_text("Autoencoder reconstruction").first.wait_for(timeout=30_000)
     wait_for_app(pg)
     assert pg.get_by_text("VAE reconstruction", exact=True).count() >= 1
-    assert pg.locator(".js-plotly-plot").count() >= 2  # where it lands on both maps
+    _wait_for_plots(pg, 3)  # where it lands on both maps, and q(z|x) up close
 
     # 2. A digit drawn on the canvas with the mouse.
     canvas = pg.locator("canvas.dc-canvas")
@@ -67,11 +73,13 @@ def test_upload_and_draw(browser, app_url):
     pg.get_by_text("Your drawing").first.wait_for(timeout=30_000)
     wait_for_app(pg)
     assert pg.get_by_text("Draw a digit on the black square").count() == 0
-    # Both images now have their reports: two per model map.
-    assert pg.locator(".js-plotly-plot").count() >= 4
+    _wait_for_plots(pg, 6)  # the drawing has its own report
 
     # 3. Clear empties the canvas and the drawing's report goes away.
+    pg.set_viewport_size({"width": 1400, "height": 3800})  # Streamlit scrolls inside the page: show it all
+    pg.wait_for_timeout(1000)
     screenshot(pg, "upload")
+    pg.set_viewport_size({"width": 1400, "height": 1000})
     pg.locator("button.dc-clear").click()
     pg.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
     assert errors == []

@@ -1,0 +1,114 @@
+"""Every page in a real Chromium: it loads, its script runs to the end without an exception or a console error, it
+shows its title, and a full-page screenshot is saved. The sidebar's model choice follows the user between pages.
+
+The pages are found in pages/ (each URL is the file name without its number prefix), so a new page is covered the
+day it is added; its title is read from the page's own `st.title("...")`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT_DONE = (
+    "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+    " return app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'"
+    " && !document.querySelector('[data-testid=\"stStatusWidget\"]'); }"
+)
+FIRST_RUN_MS = 90_000  # the first page a fresh server runs imports torch and loads every model: slow on a busy CPU
+MAX_SCREENSHOT_HEIGHT = 8000
+
+
+def page_title(script: Path) -> str:
+    """The text of the page's first `st.title("...")`."""
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "title"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            return node.args[0].value
+    raise AssertionError(f"{script.name} has no st.title(\"...\"): every page should say what it is")
+
+
+def app_pages() -> list[tuple[str, str]]:
+    """(url path, title) for the home page and every file in pages/ ("pages/2_Latent_map.py" -> "/Latent_map")."""
+    found = [("", page_title(REPO / "app.py"))]
+    for script in sorted((REPO / "pages").glob("*.py"), key=lambda p: (int(re.match(r"\d*", p.stem)[0] or 0), p.stem)):
+        found.append((re.sub(r"^\d+_", "", script.stem), page_title(script)))
+    return found
+
+
+def wait_script_done(pg, timeout: float = 60_000) -> None:
+    """Until Streamlit reports the script run finished (stApp's data-test-script-state) and nothing is running."""
+    pg.wait_for_function(SCRIPT_DONE, timeout=timeout, polling=100)
+
+
+def full_page_screenshot(pg, name: str) -> Path:
+    """Streamlit scrolls its main area inside the window: grow the window to the content's height to capture all."""
+    height = pg.evaluate(
+        "() => Math.max(...['stMain', 'stAppViewContainer', 'stMainBlockContainer']"
+        ".map(id => document.querySelector(`[data-testid=\"${id}\"]`)).filter(Boolean).map(e => e.scrollHeight),"
+        " document.documentElement.scrollHeight)"
+    )
+    size = pg.viewport_size
+    pg.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), MAX_SCREENSHOT_HEIGHT)})
+    pg.wait_for_timeout(400)  # plotly and images re-lay out to the new size
+    path = screenshot(pg, name)
+    pg.set_viewport_size(size)
+    return path
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+@pytest.mark.parametrize(("path", "title"), app_pages(), ids=lambda v: v or "home")
+def test_page_runs_to_the_end_and_shows_its_title(page, app_url, path, title):
+    page.goto(f"{app_url}/{path}")
+    wait_script_done(page, FIRST_RUN_MS)
+    heading = page.locator("h1").filter(has_text=title)
+    heading.first.wait_for(timeout=10_000)
+    assert heading.first.is_visible(), f"the page should show its title {title!r}"
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, f"/{path} shows an exception: {exceptions.first.inner_text()[:800]}"
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 1, "the sidebar lists the pages"
+    full_page_screenshot(page, f"page-{path or 'home'}")
+    assert page.console_errors == [], page.console_errors
+
+
+def test_the_chosen_model_follows_the_user_through_the_sidebar_links(page, app_url):
+    page.goto(f"{app_url}/Interpolate")
+    wait_script_done(page, FIRST_RUN_MS)
+    vae_box = page.get_by_label("VAE", exact=True)
+    assert not vae_box.input_value().startswith("mnist5k-vae-2 "), "the test needs a page that starts elsewhere"
+
+    vae_box.click()
+    page.get_by_role("option", name=re.compile(r"^mnist5k-vae-2 ")).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('vae') === 'mnist5k-vae-2'")
+    wait_script_done(page)
+    assert _query(page.url).get("ae") == "mnist5k-ae-2", "the autoencoder follows to the VAE's 2-D twin"
+
+    for link in ("Latent map", "app"):  # a page with its own query parameters, then home
+        page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=re.compile(rf"^{link}$")).click()
+        target = "/" if link == "app" else "/" + link.replace(" ", "_")
+        page.wait_for_function("p => location.pathname === p", arg=target)
+        page.wait_for_function("() => new URLSearchParams(location.search).get('vae') !== null", timeout=30_000)
+        wait_script_done(page)
+        query = _query(page.url)
+        assert query.get("vae") == "mnist5k-vae-2", f"{target} lost the chosen VAE: {page.url}"
+        assert query.get("ae") == "mnist5k-ae-2", f"{target} lost the chosen autoencoder: {page.url}"
+        assert page.get_by_label("VAE", exact=True).input_value().startswith("mnist5k-vae-2 "), target
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.console_errors == [], page.console_errors
