@@ -29,8 +29,10 @@ $\sigma^2(x)$ of a Gaussian $q(z \mid x)$ over latent codes $z$. The **decoder**
 the parameters of $p(x \mid z)$: one Bernoulli probability per pixel (or a Gaussian mean with a learned variance).
 Training maximises the **evidence lower bound** on $\log p(x)$:
 
-$$\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z \mid x)}[\log p(x \mid z)]}_{\text{reconstruction}}
-- \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay close to the prior}}$$
+$$
+\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z \mid x)}[\log p(x \mid z)]}_{\text{reconstruction}}
+- \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay close to the prior}}
+$$
 
 The first term is estimated by Monte Carlo, with codes drawn by the **reparameterization trick**; the KL between
 two Gaussians has a closed form. This is the code this app runs:

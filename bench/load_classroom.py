@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import io
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -74,7 +73,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
     page.on("pageerror", lambda e: stats["errors"].append(f"session {i}: page error {e}"))
     page.on("console", lambda m: m.type == "error" and stats["console"].append(f"session {i}: {m.text[:120]}"))
     try:
-        for r in range(rounds):
+        for _round in range(rounds):
             for name in PAGES:
                 t = time.perf_counter()
                 await page.goto(f"{url}/{name}", wait_until="domcontentloaded", timeout=60_000)

@@ -16,6 +16,7 @@ from vae_core.data import DATASETS
 from vae_core.job_registry import JobRefused
 from vae_core.jobs import JobSpec
 from vae_core.train import describe
+from vae_core.user_checkpoints import suggest_name
 
 st.set_page_config(page_title="Train · VAE explorer", page_icon="🌀", layout="wide")
 
@@ -82,7 +83,8 @@ with st.container(border=True):
             max_train = st.number_input(
                 "Training images", min_value=1, value=min(1000, n_available or 1000), step=100, key="train_max"
             )
-        suggestion = f"my-{ds_name}-{kind_label.lower()}-{int(latent_dim)}"
+        taken = {i.name for i in checkpoint_catalog()} | {j.spec.name for j in jobs}
+        suggestion = suggest_name(f"my-{ds_name}-{kind_label.lower()}-{int(latent_dim)}", taken)
         name = st.text_input(
             "Save as (checkpoint name)",
             key="train_name",
@@ -109,7 +111,9 @@ if start:
         if any(i.name == spec.name for i in checkpoint_catalog()):
             raise JobRefused(f"A checkpoint named {spec.name!r} already exists; choose another name.")
         submit(spec, dataset(ds_name))
-        st.toast(f"Training {describe(model_config)} started", icon="🏋️")
+        st.toast(
+            f"Training {describe(model_config)} {escape_markdown(spec.name)} started", icon=":material/model_training:"
+        )
         jobs = my_jobs()
     except (ConfigError, CheckpointError, JobRefused) as e:
         st.error(f"Cannot start this training: {escape_markdown(e, 500)}")

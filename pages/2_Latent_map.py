@@ -122,7 +122,7 @@ def decoded_point(
     with right:
         st.caption(how)
         if isinstance(target, int):
-            show_image(ds.test_x[target], caption=f"test image #{target}", width=84)
+            show_image(ds.test_x[target], caption=f"test image #{target}", width=104)
         strip = tile_images(np.asarray(ds.test_x[neighbours]), n_cols=len(neighbours), pad=2)
         st.image(
             upscale(strip, 2),

@@ -25,7 +25,10 @@ st.markdown(
     "is -log p(x|z) in nats (lower is better); the VAE also pays **KL** nats for how far q(z|x) strays from the prior."
 )
 pair = model_sidebar()
-classes = dataset(pair.dataset).class_names if pair is not None else ()
+try:
+    classes = dataset(pair.dataset).class_names if pair is not None else ()
+except DatasetUnavailable:  # the maps then label classes by number
+    classes = ()
 
 if pair is not None:
     st.header("Upload images")

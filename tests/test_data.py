@@ -168,7 +168,7 @@ def test_digits_are_upscaled_into_a_centred_box_and_cached(tmp_path: Path, monke
 
 def test_shapes_are_deterministic_from_the_seed() -> None:
     a, b, c = shapes.generate_shapes(40, seed=3), shapes.generate_shapes(40, seed=3), shapes.generate_shapes(40, 4)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a[0], c[0]) and not np.array_equal(a[2], c[2])
 

@@ -1,7 +1,8 @@
 """The objectives against torch.distributions, and the IWAE bound against the ELBO."""
 
 import torch
-from torch.distributions import Bernoulli, Normal, kl_divergence as torch_kl
+from torch.distributions import Bernoulli, Normal
+from torch.distributions import kl_divergence as torch_kl
 
 from vae_core.config import ModelConfig
 from vae_core.model import build_model

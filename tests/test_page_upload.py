@@ -93,6 +93,16 @@ def test_a_truncated_png_is_refused_clearly(digit_png):
     ]
 
 
+def test_an_enormous_file_is_refused_before_decoding(digit_png):
+    huge = digit_png + bytes(6 * 1024 * 1024)  # a valid PNG start, then 6 MB of padding
+    at = upload(open_page(), "upload_images", [("huge.png", huge, "image/png"), ("seven.png", digit_png, "image/png")])
+    assert [visible(e.value) for e in at.error] == [
+        "huge.png: The file is 6.0 MB; the limit is 5 MB. Please upload a smaller image (a photo of one digit needs "
+        "far less)."
+    ]
+    assert "VAE reconstruction" in markdown(at)
+
+
 def test_a_pickled_checkpoint_is_refused_with_the_reason(tmp_path):
     model = build_model(ModelConfig(latent_dim=2))
     torch.save(model.state_dict(), tmp_path / "model.pt")

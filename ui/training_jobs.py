@@ -7,28 +7,23 @@ tab), the job cancels itself. A reloaded tab finds its job again through ``?job=
 
 from __future__ import annotations
 
-import logging
-import os
-
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 from plotly.subplots import make_subplots
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from vae_core.checkpoints import CheckpointError
 from vae_core.data import Dataset, DatasetUnavailable
 from vae_core.job_registry import JobRegistry
 from vae_core.jobs import JobSnapshot, JobSpec, JobStatus, TrainingJob
 from vae_core.latents import tile_images
 
 from .figures import upscale
-from .loaders import checkpoint_catalog, dataset
+from .loaders import checkpoint_catalog, configure_torch, dataset
 from .safe_text import escape_markdown
 
-logger = logging.getLogger(__name__)
-THREADS_ENV = "VAE_EXPLORER_TORCH_THREADS"
 POLL_SECONDS = 1.0
 
 
@@ -39,20 +34,13 @@ def _session_alive(session_id: str) -> bool:
     return bool(Runtime.instance().is_active_session(session_id))
 
 
-def torch_threads() -> int:
-    """$VAE_EXPLORER_TORCH_THREADS, default 1: a server shares its cores between sessions, and on a busy machine
-    two intra-op threads that wait for each other made a training step ten times slower, not twice as fast."""
-    value = os.environ.get(THREADS_ENV, "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
-
-
 @st.cache_resource(show_spinner=False)
 def job_registry() -> JobRegistry:
     """One registry per server process, shared by every session (limit: $VAE_EXPLORER_MAX_TRAININGS, default 2).
 
-    torch's thread count is process-wide, so it is set here, once per process (``torch_threads``), and never per
+    torch's thread count is process-wide, so it is set once per process (``loaders.configure_torch``), never per
     job: a job that changed it would change every other session's models too."""
-    torch.set_num_threads(torch_threads())
+    configure_torch()
     return JobRegistry(is_alive=_session_alive)
 
 
@@ -150,9 +138,10 @@ def job_panel(job: TrainingJob) -> None:
     with st.container(border=True):
         st.markdown(f"**{name}** · {escape_markdown(job.spec.train_config.dataset)} · latent dim {mc.latent_dim}")
         if snap.status == JobStatus.QUEUED:
-            st.info(escape_markdown(snap.message), icon="⏳")
+            st.info(escape_markdown(snap.message), icon=":material/hourglass_top:")
         elif snap.status == JobStatus.RUNNING:
-            st.progress(snap.progress, text=f"Training: epoch {snap.epoch} of {snap.epochs} · {snap.seconds:.0f} s")
+            doing = f"epoch {snap.epoch} of {snap.epochs}" if snap.epoch else "loading the data, building the model"
+            st.progress(snap.progress, text=f"Training: {doing} · {snap.seconds:.0f} s")
         if snap.status.active and st.button("Cancel", key=f"cancel-{snap.job_id}"):
             job.cancel()
             st.rerun()
@@ -187,11 +176,11 @@ def job_panel(job: TrainingJob) -> None:
 
 def _save_form(job: TrainingJob, snap: JobSnapshot) -> None:
     """After a NaN stop (last good weights) or a failed save: the user chooses whether, and under which name."""
-    from vae_core.checkpoints import CheckpointError
-
     stopped = snap.status == JobStatus.STOPPED
     label = "Save the last good weights as" if stopped else "Save as"
-    new_name = st.text_input(label, value=snap.name if stopped else "", key=f"save-name-{snap.job_id}")
+    new_name = st.text_input(
+        label, value=snap.name if stopped else "", placeholder=f"{snap.name}-2", key=f"save-name-{snap.job_id}"
+    )
     if st.button("Save", key=f"save-{snap.job_id}"):
         try:
             job.save(new_name.strip())

@@ -97,7 +97,9 @@ def _atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise CheckpointError(f"a checkpoint named {path.stem!r} already exists; choose another name")
+                raise CheckpointError(
+                    f"a checkpoint named {path.stem!r} already exists; choose another name"
+                ) from None
             os.unlink(tmp)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -133,10 +135,12 @@ def save_checkpoint(
     try:
         _atomic_write(path, checkpoint_bytes(model, meta, half), overwrite)
     except PermissionError:
-        raise CheckpointError(f"cannot write to {path.parent}: the folder is read-only. Choose a writable folder.")
+        raise CheckpointError(
+            f"cannot write to {path.parent}: the folder is read-only. Choose a writable folder."
+        ) from None
     except OSError as e:
         if e.errno == 28:  # ENOSPC
-            raise CheckpointError(f"the disk holding {path.parent} is full; free some space and save again")
+            raise CheckpointError(f"the disk holding {path.parent} is full; free some space and save again") from None
         raise CheckpointError(f"could not save the checkpoint to {path.parent}: {e.strerror or e}") from None
     return path
 

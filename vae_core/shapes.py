@@ -81,7 +81,7 @@ def render_shapes(
     """
     arrays = [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (shape, scale, rotation, x, y)]
     n = arrays[0].shape[0]
-    for name, values in zip(FACTOR_NAMES, arrays):
+    for name, values in zip(FACTOR_NAMES, arrays, strict=True):
         if values.shape != (n,):
             raise ValueError(f"factor {name!r} must be a 1-D array of length {n} like 'shape' (got {values.shape})")
         low, high = FACTOR_RANGES[name]

@@ -131,11 +131,13 @@ def screenshot(pg, name: str) -> Path:
 
 
 def wait_for_app(pg, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
+    """Wait until Streamlit has finished running the script (no 'Running...' status widget, and stApp's
+    data-test-script-state says the run ended: the status widget only shows up about a second into a run)."""
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     pg.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')",
+        " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
+        " && document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",
         timeout=timeout,
     )
     pg.wait_for_timeout(300)

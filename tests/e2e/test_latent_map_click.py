@@ -68,7 +68,7 @@ def _click_and_wait(pg, x: float, y: float, until_param: str) -> dict[str, str]:
     pg.wait_for_function(
         "([k, v]) => new URLSearchParams(location.search).get(k) !== v", arg=[until_param, before], timeout=30_000
     )
-    wait_for_app(pg)
+    wait_for_app(pg, timeout=60_000)
     pg.wait_for_timeout(500)
     return _query(pg.url)
 
@@ -76,7 +76,7 @@ def _click_and_wait(pg, x: float, y: float, until_param: str) -> dict[str, str]:
 def test_clicking_the_map_decodes_the_clicked_place(page, app_url):
     errors = _record_errors(page)
     page.goto(app_url + PAGE)
-    wait_for_app(page)
+    wait_for_app(page, timeout=90_000)  # the first page of a fresh server loads torch, the data and the models
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .nsewdrag').length >= 2", timeout=60_000)
     assert page.evaluate(DECODED_SRC, "VAE: decoded") is None, "nothing is decoded before a click"
     vae_map = page.locator(".js-plotly-plot").first

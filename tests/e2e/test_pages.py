@@ -39,7 +39,7 @@ def page_title(script: Path) -> str:
             and isinstance(node.args[0], ast.Constant)
         ):
             return node.args[0].value
-    raise AssertionError(f"{script.name} has no st.title(\"...\"): every page should say what it is")
+    raise AssertionError(f'{script.name} has no st.title("..."): every page should say what it is')
 
 
 def app_pages() -> list[tuple[str, str]]:
@@ -59,7 +59,7 @@ def full_page_screenshot(pg, name: str) -> Path:
     """Streamlit scrolls its main area inside the window: grow the window to the content's height to capture all."""
     height = pg.evaluate(
         "() => Math.max(...['stMain', 'stAppViewContainer', 'stMainBlockContainer']"
-        ".map(id => document.querySelector(`[data-testid=\"${id}\"]`)).filter(Boolean).map(e => e.scrollHeight),"
+        '.map(id => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean).map(e => e.scrollHeight),'
         " document.documentElement.scrollHeight)"
     )
     size = pg.viewport_size
@@ -83,6 +83,8 @@ def test_page_runs_to_the_end_and_shows_its_title(page, app_url, path, title):
     assert heading.first.is_visible(), f"the page should show its title {title!r}"
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, f"/{path} shows an exception: {exceptions.first.inner_text()[:800]}"
+    broken_math = page.locator(".katex-error")  # KaTeX shows a formula it cannot parse as red source text
+    assert broken_math.count() == 0, f"/{path} shows unrendered math: {broken_math.first.get_attribute('title')}"
     assert page.locator('[data-testid="stSidebarNav"]').count() == 1, "the sidebar lists the pages"
     full_page_screenshot(page, f"page-{path or 'home'}")
     assert page.console_errors == [], page.console_errors

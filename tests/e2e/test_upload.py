@@ -77,6 +77,8 @@ def test_upload_and_draw(browser, app_url):
 
     # 3. Clear empties the canvas and the drawing's report goes away.
     pg.set_viewport_size({"width": 1400, "height": 3800})  # Streamlit scrolls inside the page: show it all
+    pg.mouse.move(5, 5)  # no hover toolbars in the picture
+    pg.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
     pg.wait_for_timeout(1000)
     screenshot(pg, "upload")
     pg.set_viewport_size({"width": 1400, "height": 1000})
