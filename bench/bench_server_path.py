@@ -116,14 +116,25 @@ FIRST_IMAGE = """() => {
   const img = document.querySelector('[data-testid="stMain"] [data-testid="stImage"] img');
   return !!img && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0;
 }"""
-# Page coordinates of the plane's invisible grid points on the VAE's map (plotly's own axis conversion).
+# Page coordinates of the plane's invisible grid points on the VAE's map (plotly's own axis conversion), keeping
+# those more than 12 px from every test image's dot and off the thumbnails: a click there decodes that place.
 GRID_POINTS = """() => {
   const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
     .find((g) => ((g._fullLayout.title || {}).text || '').replace(/<[^>]*>/g, '').startsWith('VAE ·'));
-  const plane = gd._fullData.find((d) => d.name === 'plane');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-  return Array.from(plane.x, (x, i) => [box.left + gd._fullLayout.xaxis.d2p(x),
-                                        box.top + gd._fullLayout.yaxis.d2p(plane.y[i])]);
+  const px = (x, y) => [box.left + xa.d2p(x), box.top + ya.d2p(y)];
+  const plane = gd._fullData.find((d) => d.name === 'plane');
+  const dots = gd._fullData.filter((d) => d.customdata).flatMap((d) => Array.from(d.x, (x, i) => px(x, d.y[i])));
+  const thumbs = (gd._fullLayout.images || []).map((im) => {
+    const [cx, cy] = px(im.x, im.y), w = Math.abs(xa.d2p(im.x + im.sizex) - xa.d2p(im.x)) / 2 + 6,
+          h = Math.abs(ya.d2p(im.y + im.sizey) - ya.d2p(im.y)) / 2 + 6;
+    return [cx - w, cy - h, cx + w, cy + h];
+  });
+  return Array.from(plane.x, (x, i) => px(x, plane.y[i])).filter(([x, y]) =>
+    dots.every(([u, v]) => Math.hypot(x - u, y - v) > 12) &&
+    thumbs.every(([x0, y0, x1, y1]) => x < x0 || x > x1 || y < y0 || y > y1) &&
+    x > box.left + 4 && x < box.right - 4 && y > box.top + 4 && y < box.bottom - 4);
 }"""
 EMPTY_PAGE = """
 import streamlit as st
@@ -269,11 +280,11 @@ def click_to_decode(browser, url: str, clicks: int, seed: int = 0) -> list[Trip]
     pg.goto(url + MAP_PAGE)
     wait_done(pg, 120_000)
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .nsewdrag').length >= 2", timeout=60_000)
-    rng = np.random.default_rng(seed)
+    grid = pg.evaluate(GRID_POINTS)
+    order = np.random.default_rng(seed).permutation(len(grid))  # a new place every click
     trips = []
-    for i in range(clicks + 1):  # the first click only warms the decoded-point part of the page
-        grid = pg.evaluate(GRID_POINTS)
-        x, y = grid[int(rng.integers(len(grid)))]
+    for i in range(min(clicks + 1, len(grid))):  # the first click only warms the decoded-point part of the page
+        x, y = grid[order[i]]
         pg.mouse.move(x, y)
         pg.wait_for_timeout(150)  # plotly turns the hovered point into the click's selection
         trip = round_trip(pg, "mousedown", DECODED_SRC, lambda x=x, y=y: pg.mouse.click(x, y))

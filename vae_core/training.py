@@ -113,7 +113,8 @@ def train(
     optimizer step, so the model keeps its last good weights, and raises TrainingStopped. ``should_stop``
     (or a callback setting ``state.stop_requested``) cancels cleanly after the current step.
     """
-    torch.manual_seed(config.seed)
+    # Every random draw below uses this run's own generator, never torch's global one, so concurrent trainings in
+    # one server neither disturb each other nor the sessions that sample from the prior.
     device = next(model.parameters()).device
     x_all = as_tensor(train_images)
     if config.max_train is not None:
