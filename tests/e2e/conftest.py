@@ -123,10 +123,20 @@ def page(browser):
 
 
 def screenshot(pg, name: str) -> Path:
-    """Save a full-page screenshot as a test artefact in artifacts/screenshots/."""
+    """Save a whole-page screenshot as a test artefact in artifacts/screenshots/.
+
+    Streamlit scrolls inside its main section, so full_page alone captures one window: the viewport is made as
+    tall as the content for the shot, then restored."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = pg.viewport_size or {"width": 1400, "height": 1000}
+    height = pg.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('section, div'), e => e.scrollHeight))"
+    )
+    pg.set_viewport_size({"width": size["width"], "height": int(min(max(height, size["height"]), 8000))})
+    pg.wait_for_timeout(300)
     pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)
     return path
 
 

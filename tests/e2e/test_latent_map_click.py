@@ -13,10 +13,6 @@ from tests.e2e.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 PAGE = "/Latent_map?vae=mnist5k-vae-16&ae=mnist5k-ae-16&map=pca"
-# Opening a page's own URL makes Streamlit probe <page>/_stcore/health and /host-config first (404) before the
-# root ones: Streamlit's requests, not ours.
-STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
-
 DECODED_SRC = """label => {
   const button = document.querySelector(`[aria-label="Fullscreen: ${label}"]`);
   const img = button && button.closest('[data-testid="stElementToolbar"]').parentElement.querySelector('img');
@@ -31,18 +27,6 @@ TEST_IMAGE_XY = """model => {
   const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
   return {x: box.left + gd._fullLayout.xaxis.d2p(trace.x[0]), y: box.top + gd._fullLayout.yaxis.d2p(trace.y[0])};
 }"""
-
-
-def _record_errors(pg) -> list[str]:
-    errors: list[str] = []
-
-    def on_console(msg) -> None:
-        if msg.type == "error" and not str(msg.location.get("url", "")).endswith(STREAMLIT_PROBES):
-            errors.append(msg.text)
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
 
 
 def _query(url: str) -> dict[str, str]:
@@ -74,7 +58,7 @@ def _click_and_wait(pg, x: float, y: float, until_param: str) -> dict[str, str]:
 
 
 def test_clicking_the_map_decodes_the_clicked_place(page, app_url):
-    errors = _record_errors(page)
+    errors = page.console_errors  # console errors and page exceptions (conftest)
     page.goto(app_url + PAGE)
     wait_for_app(page, timeout=90_000)  # the first page of a fresh server loads torch, the data and the models
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .nsewdrag').length >= 2", timeout=60_000)

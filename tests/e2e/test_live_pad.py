@@ -22,30 +22,13 @@ DECODER_JS = Path(__file__).resolve().parents[2] / "ui" / "live_pad_decoder.js"
 PAGE = "/Latent_sliders?vae=mnist5k-vae-2&ae=mnist5k-ae-2&mode=live&show=mean&z=-2.0,2.0&z_ae=0.0,0.0"
 PIXELS = "c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0))"
 NEXT_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
-# Opening a page's own URL makes Streamlit probe <page>/_stcore/health and /host-config first (404) before the
-# root ones: Streamlit's requests, not ours.
-STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
-
-
-def _record_errors(pg) -> list[str]:
-    errors: list[str] = []
-
-    def on_console(msg) -> None:
-        if msg.type == "error" and not str(msg.location.get("url", "")).endswith(STREAMLIT_PROBES):
-            errors.append(msg.text)
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def _code_from_url(url: str) -> list[float]:
     query = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))
     return [float(v) for v in query["z"].replace("%2C", ",").split(",")]
 
 
 def test_dragging_the_pad_morphs_the_image_live_and_the_page_follows_on_release(page, app_url):
-    errors = _record_errors(page)
+    errors = page.console_errors  # console errors and page exceptions (conftest)
     received: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(len(frame))))
     page.goto(app_url + PAGE)
@@ -96,7 +79,7 @@ def _shipped_by_latent_dim() -> dict[int, Path]:
 
 
 def test_the_browser_decoder_matches_torch_for_every_shipped_decoder_shape(page):
-    errors = _record_errors(page)
+    errors = page.console_errors  # console errors and page exceptions (conftest)
     shipped = _shipped_by_latent_dim()
     assert {2, 8, 16} <= set(shipped), f"expected shipped decoders with latent dims 2, 8 and 16: {sorted(shipped)}"
     rng = np.random.default_rng(0)

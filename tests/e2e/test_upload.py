@@ -12,23 +12,6 @@ from tests.e2e.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-# Opening a page's own URL makes Streamlit probe <page>/_stcore/health and /host-config first (404) before the
-# root ones: Streamlit's requests, not ours.
-STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
-
-
-def _record_errors(pg) -> list[str]:
-    errors: list[str] = []
-
-    def on_console(msg) -> None:
-        if msg.type == "error" and not str(msg.location.get("url", "")).endswith(STREAMLIT_PROBES):
-            errors.append(msg.text)
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def _digit_png() -> bytes:
     img = Image.new("L", (240, 240), 250)
     ImageDraw.Draw(img).line([(80, 50), (165, 50), (110, 200)], fill=15, width=18)  # a 7, dark on paper
@@ -43,10 +26,9 @@ def _wait_for_plots(pg, n: int) -> None:
     assert pg.locator(".js-plotly-plot").count() == n
 
 
-def test_upload_and_draw(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors = _record_errors(pg)
+def test_upload_and_draw(page, app_url):
+    pg = page
+    errors = page.console_errors  # console errors and page exceptions (conftest)
     pg.goto(app_url + "/Upload?dataset=mnist5k&vae=mnist5k-vae-2&ae=mnist5k-ae-2")  # 2-D: ellipses and close-up
     wait_for_app(pg)
 
@@ -85,4 +67,3 @@ def test_upload_and_draw(browser, app_url):
     pg.locator("button.dc-clear").click()
     pg.get_by_text("Draw a digit on the black square").first.wait_for(timeout=30_000)
     assert errors == []
-    context.close()
