@@ -18,7 +18,12 @@ the browser sent the rerun request and when the server's messages arrived, which
   file's HTTP upload, Streamlit's widget state);
 - **server**: from that request to the message that carries the new image (the script rerun, including our code,
   Streamlit's serialisation and a loopback socket);
-- **render**: from that message to the image on screen (React, plotly's redraw of the maps, image decoding).
+- **render**: from that message to the image on screen (React, plotly's redraw of the maps, fetching the image
+  from the server's /media/ URL, image decoding).
+
+"busy (JS)" is the time the browser's main thread spent in long tasks (> 50 ms) during the round trip, mostly
+plotly drawing maps; "kB in" is what the server sent. On a shared machine every number moves with the load: the
+header prints the load average, and the empty page shows how much of a round trip Streamlit alone costs right then.
 
 For comparison the same round trip is measured on an **empty page** (a button and a counter), which is the floor
 Streamlit itself sets on this machine.
@@ -114,7 +119,8 @@ RECONSTRUCTIONS = """(() => {
 })()"""
 FIRST_IMAGE = """() => {
   const img = document.querySelector('[data-testid="stMain"] [data-testid="stImage"] img');
-  return !!img && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0;
+  const shown = !!img && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0;
+  return shown ? performance.now() : null;
 }"""
 # Page coordinates of the plane's invisible grid points on the VAE's map (plotly's own axis conversion), keeping
 # those more than 12 px from every test image's dot and off the thumbnails: a click there decodes that place.
@@ -161,10 +167,13 @@ class Trip:
 
 @dataclass(frozen=True)
 class Cold:
-    healthy: float  # s from launch to /_stcore/health answering
-    image: float  # s from launch to the first decoded image visible
-    html: float  # s from navigation start (after healthy) to DOMContentLoaded
-    ws: int  # messages the server sent for the first run
+    """One cold start, in s from `streamlit run` being launched."""
+
+    healthy: float  # /_stcore/health answers: Python, Streamlit and its web server are up
+    page: float  # the browser has Streamlit's page and scripts (DOMContentLoaded)
+    connected: float  # the server's first WebSocket message: the session exists, the script starts
+    image_sent: float  # the last server message before the image showed (the script reached the image)
+    image: float  # the first decoded image visible
 
 
 # ---- servers -------------------------------------------------------------------------------------------------
@@ -245,14 +254,22 @@ def cold_start(browser, logs: Path) -> Cold:
         wait_healthy(url, proc)
         healthy = time.perf_counter() - t0
         pg.goto(url + "/", wait_until="commit")
-        pg.wait_for_function(FIRST_IMAGE, timeout=120_000, polling="raf")
+        shown = pg.wait_for_function(FIRST_IMAGE, timeout=120_000, polling="raf").json_value()
         image = time.perf_counter() - t0
-        html = pg.evaluate("() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") / 1000
-        messages = pg.evaluate("() => window.__ws.filter((m) => m[0] === 'recv').length")
+        # In-page times count from the navigation's start; line them up with the launch by the image's moment.
+        at = image - shown / 1000
+        dcl = pg.evaluate("() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+        recv = [t for kind, t, _ in pg.evaluate("() => window.__ws") if kind == "recv" and t <= shown]
     finally:
         pg.context.close()
         stop(proc)
-    return Cold(healthy=healthy, image=image, html=html, ws=messages)
+    return Cold(
+        healthy=healthy,
+        page=at + dcl / 1000,
+        connected=at + (recv[0] if recv else shown) / 1000,
+        image_sent=at + (recv[-1] if recv else shown) / 1000,
+        image=image,
+    )
 
 
 def round_trip(pg, event: str, probe: str, act, timeout: float = 30_000) -> Trip:
@@ -419,9 +436,11 @@ def main(argv: list[str] | None = None) -> int:
         images = [c.image for c in colds]
         ok = "ok" if statistics.median(images) <= TARGET_COLD_S else "MISS"
         print(f"Cold start (target <= {TARGET_COLD_S:g} s to the first decoded image), {len(colds)} runs:")
-        print(f"  {'run':<5}{'healthy s':>10}{'first image s':>15}{'DOMContentLoaded s':>20}{'ws messages':>13}")
+        print("  seconds since launch when: the server is healthy, the browser has the page, the session starts,")
+        print("  the server sends the image, the image is on screen")
+        print(f"  {'run':<5}{'healthy':>9}{'page':>7}{'session':>9}{'image sent':>12}{'image shown':>13}")
         for i, c in enumerate(colds, 1):
-            print(f"  {i:<5}{c.healthy:>10.2f}{c.image:>15.2f}{c.html:>20.2f}{c.ws:>13}")
+            print(f"  {i:<5}{c.healthy:>9.2f}{c.page:>7.2f}{c.connected:>9.2f}{c.image_sent:>12.2f}{c.image:>13.2f}")
         print(f"  median first image {statistics.median(images):.2f} s, best {min(images):.2f} s  {ok}\n")
     if trips:
         print(f"Round trips in ms (targets p50 <= {TARGET_P50_MS:g}, p95 <= {TARGET_P95_MS:g}); split = medians:")

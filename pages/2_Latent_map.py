@@ -181,17 +181,18 @@ def latent_maps(pair: ModelPair) -> None:
         with column:
             where = "fresh" if fresh else "precomputed" if method == "tsne" else ""
             title = f"{label} · {method_name(method)} {where} · {info.name}"
-            st.plotly_chart(
+            map_slot = st.container()  # filled last: the decoded image reaches the browser before the redrawn map
+            if target is None:
+                st.info("Click a dot to decode that test image, or anywhere on the empty plane to decode that place.")
+            else:
+                decoded_point(role, label, ckpt, lmap, target, pair)
+            map_slot.plotly_chart(
                 map_figure(lmap, labels, ds.class_names, title, marked, ds.test_x if draw_images else None),
                 key=f"{role}_map",
                 on_select=partial(remember_click, f"{role}_map", role, roles),
                 selection_mode="points",
                 config={"scrollZoom": False, "displaylogo": False},
             )
-            if target is None:
-                st.info("Click a dot to decode that test image, or anywhere on the empty plane to decode that place.")
-            else:
-                decoded_point(role, label, ckpt, lmap, target, pair)
     if pair.ae is None:
         columns[1].info(
             "There is no autoencoder with this latent size on this dataset, so the VAE is shown alone. "

@@ -92,7 +92,41 @@ def map_figure(
     height: int = 460,
 ) -> go.Figure:
     """Codes as dots coloured by label (hover: label and test index), an invisible click grid, the last click
-    as a ring, and, given ``images``, some test images drawn in place in their label's colour."""
+    as a ring, and, given ``images``, some test images drawn in place in their label's colour.
+
+    Everything but the ring is built (and checked by plotly) once per map and cached as a dict, which is wrapped
+    again with plotly's per-figure ``_validate=False``: checking the ~2,500 points again on every click cost a
+    few hundred ms of each click's answer (bench/bench_server_path.py)."""
+    base = _map_without_ring(lmap.points_, labels, class_names, title, images, height, lmap)
+    fig = go.Figure(base, _validate=False)
+    if marked is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(marked[0])],
+                y=[float(marked[1])],
+                mode="markers",
+                name="clicked",
+                showlegend=False,
+                hoverinfo="skip",
+                marker={"size": 20, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}},
+            )
+        )
+    return fig
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _map_without_ring(
+    points: np.ndarray,
+    labels: np.ndarray,
+    class_names: tuple[str, ...],
+    title: str,
+    images: np.ndarray | None,
+    height: int,
+    _lmap: LatentMap,
+) -> dict:
+    """The map figure without the last click's ring, as plotly's (validated) dict. ``points`` (the map's
+    coordinates, ``_lmap.points_``) names the map in the cache."""
+    lmap = _lmap
     fig = go.Figure()
     grid = lmap.grid(GRID_SIZE, clearance=0.8)
     fig.add_trace(
@@ -144,18 +178,6 @@ def map_figure(
                 for i in lmap.spread(9)
             ]
         )
-    if marked is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[float(marked[0])],
-                y=[float(marked[1])],
-                mode="markers",
-                name="clicked",
-                showlegend=False,
-                hoverinfo="skip",
-                marker={"size": 20, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}},
-            )
-        )
     lo, hi = lmap.bounds()
     fig.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left"},
@@ -169,7 +191,7 @@ def map_figure(
         xaxis={"range": [lo[0], hi[0]], "showticklabels": False, "zeroline": False, "title": None, "showgrid": False},
         yaxis={"range": [lo[1], hi[1]], "showticklabels": False, "zeroline": False, "title": None, "showgrid": False},
     )
-    return fig
+    return fig.to_dict()
 
 
 def code_figure(code: np.ndarray, height: int = 170) -> go.Figure:

@@ -102,10 +102,11 @@ def test_the_chosen_model_follows_the_user_through_the_sidebar_links(page, app_u
     wait_script_done(page)
     assert _query(page.url).get("ae") == "mnist5k-ae-2", "the autoencoder follows to the VAE's 2-D twin"
 
-    for link in ("Latent map", "app"):  # a page with its own query parameters, then home
-        page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=re.compile(rf"^{link}$")).click()
-        target = "/" if link == "app" else "/" + link.replace(" ", "_")
+    titles = {"/" + path: title for path, title in app_pages()}
+    for target in ("/Latent_map", "/"):  # a page with query parameters of its own, then home
+        page.locator(f'[data-testid="stSidebarNavLink"][href="{app_url}{target}"]').click()
         page.wait_for_function("p => location.pathname === p", arg=target)
+        page.locator("h1").filter(has_text=titles[target]).first.wait_for(timeout=30_000)  # the new page's run
         page.wait_for_function("() => new URLSearchParams(location.search).get('vae') !== null", timeout=30_000)
         wait_script_done(page)
         query = _query(page.url)
