@@ -45,8 +45,10 @@ def main() -> None:
     print(f"{'test recon (nats)':28s} {terms['recon']:16.2f} {rec.get('test_recon', float('nan')):16.2f}")
     print(f"{'test KL (nats)':28s} {terms['kl']:16.2f} {rec.get('test_kl', float('nan')):16.2f}")
     print(f"{'test -ELBO (nats)':28s} {-terms['elbo']:16.2f} {-rec.get('test_elbo', float('nan')):16.2f} {105:6d}")
-    print(f"{f'IWAE NLL, K={args.k} (nats)':28s} {nll:16.2f} {rec.get('test_iwae_nll', float('nan')):16.2f} "
-          f"{100:6d}   ({seconds:.0f} s)")
+    print(
+        f"{f'IWAE NLL, K={args.k} (nats)':28s} {nll:16.2f} {rec.get('test_iwae_nll', float('nan')):16.2f} "
+        f"{100:6d}   ({seconds:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

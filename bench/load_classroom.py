@@ -89,8 +89,9 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
                     if plot:
                         box = await plot.bounding_box()
                         t = time.perf_counter()
-                        await page.mouse.click(box["x"] + box["width"] * (0.3 + 0.1 * (i % 4)),
-                                               box["y"] + box["height"] * 0.5)
+                        await page.mouse.click(
+                            box["x"] + box["width"] * (0.3 + 0.1 * (i % 4)), box["y"] + box["height"] * 0.5
+                        )
                         await page.wait_for_timeout(50)
                         await wait_idle(page)
                         stats["click"].append(time.perf_counter() - t)
@@ -148,9 +149,7 @@ async def run(args: argparse.Namespace) -> int:
             browser = await pw.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS, headless=True)
             done = asyncio.Event()
             sampler = asyncio.create_task(sample_memory("sessions open", done))
-            await asyncio.gather(
-                *(student(i, browser, url, args.rounds, upload, stats) for i in range(args.sessions))
-            )
+            await asyncio.gather(*(student(i, browser, url, args.rounds, upload, stats) for i in range(args.sessions)))
             done.set()
             await sampler
             await browser.close()

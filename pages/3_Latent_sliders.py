@@ -246,7 +246,9 @@ for col, (label, info, ckpt) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=Tr
             dims = (int(d0), int(d1))
         base = tuple(float(v) for v in codes[label].mu[img]) if DIM > 2 else ()
         grid = manifold(ckpt.model, decoder_payload(info, ckpt).key, n, dims, base or (0.0,) * DIM)
-        st.image(upscale(grid, 2), caption=f"{label} ({info.name}): z{dims[0]} across, z{dims[1]} up")
+        st.image(
+            upscale(grid, 2), caption=f"{label} ({info.name}): z{dims[0]} across, z{dims[1]} up", output_format="PNG"
+        )
         download_png(
             grid,
             f"{info.name}-manifold-{n}x{n}.png",

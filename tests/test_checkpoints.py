@@ -50,8 +50,16 @@ def test_every_shipped_checkpoint_loads_with_its_maps():
     infos = scan_checkpoints([(SHIPPED, True)])
     names = {i.name for i in infos}
     expected = {
-        "mnist5k-vae-16", "mnist5k-ae-16", "mnist5k-vae-2", "mnist5k-ae-2", "mnist5k-beta0-2",
-        "mnist5k-beta0p1-2", "mnist5k-beta4-2", "mnist5k-klonly-2", "shapes-vae-8", "shapes-ae-8",
+        "mnist5k-vae-16",
+        "mnist5k-ae-16",
+        "mnist5k-vae-2",
+        "mnist5k-ae-2",
+        "mnist5k-beta0-2",
+        "mnist5k-beta0p1-2",
+        "mnist5k-beta4-2",
+        "mnist5k-klonly-2",
+        "shapes-vae-8",
+        "shapes-ae-8",
     }
     assert expected <= names
     for info in infos:

@@ -9,10 +9,26 @@ from vae_core.zoo import SPECS, cli_args
 
 
 def test_cli_trains_and_saves(tmp_path, capsys):
-    code = cli.main([
-        "--dataset", "shapes", "--model", "vae", "--latent-dim", "3", "--epochs", "1", "--max-train", "64",
-        "--no-tsne", "--out", "tiny", "--out-dir", str(tmp_path), "--float32",
-    ])
+    code = cli.main(
+        [
+            "--dataset",
+            "shapes",
+            "--model",
+            "vae",
+            "--latent-dim",
+            "3",
+            "--epochs",
+            "1",
+            "--max-train",
+            "64",
+            "--no-tsne",
+            "--out",
+            "tiny",
+            "--out-dir",
+            str(tmp_path),
+            "--float32",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "saved" in out and "-ELBO" in out and "KL" in out

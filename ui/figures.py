@@ -14,8 +14,16 @@ from vae_core.model import VAE
 
 # Colour-blind-safe qualitative palette (Okabe-Ito + extras) for up to 10 labels.
 PALETTE = [
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
-    "#56B4E9", "#F0E442", "#000000", "#999999", "#8C564B",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#8C564B",
 ]
 
 
@@ -67,7 +75,7 @@ def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:
 
     z = torch.randn((n, model.latent_dim), generator=torch.Generator().manual_seed(seed)).numpy()
     strip = tile_images(decode_codes(model, z), n_cols=n, pad=2)
-    st.image(upscale(strip, 3), caption=label)
+    st.image(upscale(strip, 3), caption=label, output_format="PNG")
 
 
 def label_colour(label: int) -> str:

@@ -92,7 +92,9 @@ def model_sidebar(default_vae: str = DEFAULT_VAE, latent_dim: int | None = None)
         options = [i for i in vaes if i.dataset == ds]
         names = [i.name for i in options]
         name = st.selectbox(
-            "VAE", names, index=_initial("vae", names, default_vae),
+            "VAE",
+            names,
+            index=_initial("vae", names, default_vae),
             format_func=lambda n: next(i.label for i in options if i.name == n),
         )
         _remember("vae", name)
@@ -103,7 +105,8 @@ def model_sidebar(default_vae: str = DEFAULT_VAE, latent_dim: int | None = None)
         if twins:
             ae_names = [i.name for i in twins]
             ae_name = st.selectbox(
-                "Autoencoder (comparison)", ae_names,
+                "Autoencoder (comparison)",
+                ae_names,
                 index=_initial("ae", ae_names, twin.name if twin else None),
             )
             _remember("ae", ae_name)

@@ -168,7 +168,11 @@ def job_panel(job: TrainingJob) -> None:
                 )
         grid = preview_image(snap)
         if grid is not None:
-            st.image(grid, caption="Top: fixed test images. Bottom: their reconstructions by the weights right now.")
+            st.image(
+                grid,
+                caption="Top: fixed test images. Bottom: their reconstructions by the weights right now.",
+                output_format="PNG",
+            )
         if not snap.status.active and st.button("Dismiss", key=f"dismiss-{snap.job_id}"):
             job_registry().forget(session_id(), snap.job_id)
             st.rerun()

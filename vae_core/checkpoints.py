@@ -97,9 +97,7 @@ def _atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise CheckpointError(
-                    f"a checkpoint named {path.stem!r} already exists; choose another name"
-                ) from None
+                raise CheckpointError(f"a checkpoint named {path.stem!r} already exists; choose another name") from None
             os.unlink(tmp)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -209,8 +207,10 @@ def read_checkpoint_config(data: bytes) -> tuple[ModelConfig, dict[str, Any]]:
     body = len(data) - data_start
     for key, info in header.items():
         if not isinstance(info, dict) or info.get("dtype") not in _DTYPES:
-            raise CheckpointError(f"weight {key!r} has dtype {info.get('dtype') if isinstance(info, dict) else '?'}; "
-                                  "only F32, F16 and BF16 are accepted")
+            raise CheckpointError(
+                f"weight {key!r} has dtype {info.get('dtype') if isinstance(info, dict) else '?'}; "
+                "only F32, F16 and BF16 are accepted"
+            )
         shape = tuple(info.get("shape", ()))
         if shape != expected[key]:
             raise CheckpointError(f"weight {key!r} has shape {list(shape)} but the config needs {list(expected[key])}")

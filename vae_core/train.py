@@ -1,6 +1,6 @@
 """Command line: train a VAE or its autoencoder twin and save a checkpoint with its precomputed latent maps.
 
-    python -m vae_core.train --dataset mnist5k --model vae --latent-dim 16 --epochs 30 --out my-vae
+python -m vae_core.train --dataset mnist5k --model vae --latent-dim 16 --epochs 30 --out my-vae
 """
 
 from __future__ import annotations
@@ -168,19 +168,28 @@ def main(argv: list[str] | None = None) -> int:
         dataset_size = len(load_dataset(train_config.dataset).train_x)
         n_train = min(dataset_size, args.max_train or dataset_size)
         total = train_config.epochs * -(-n_train // train_config.batch_size)
-        print(f"training a {describe(model_config)} on {args.dataset}: latent dim {args.latent_dim}, "
-              f"{args.epochs} epochs")
+        print(
+            f"training a {describe(model_config)} on {args.dataset}: latent dim {args.latent_dim}, {args.epochs} epochs"
+        )
         _, result, meta = train_and_save(
-            model_config, train_config, out, half=not args.float32, tsne=not args.no_tsne, iwae_k=args.iwae_k,
-            overwrite=args.overwrite, callbacks=[TqdmCallback(total)],
+            model_config,
+            train_config,
+            out,
+            half=not args.float32,
+            tsne=not args.no_tsne,
+            iwae_k=args.iwae_k,
+            overwrite=args.overwrite,
+            callbacks=[TqdmCallback(total)],
         )
     except (ConfigError, CheckpointError, DatasetUnavailable, TrainingStopped) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     t = result.test
     print(f"\nsaved {out}")
-    print(f"test ({len(load_dataset(args.dataset).test_x)} images): recon {t['recon']:.2f}  KL {t['kl']:.2f}  "
-          f"-ELBO {-t['elbo']:.2f} nats  ({result.seconds:.0f} s, {result.images_per_second:.0f} images/s)")
+    print(
+        f"test ({len(load_dataset(args.dataset).test_x)} images): recon {t['recon']:.2f}  KL {t['kl']:.2f}  "
+        f"-ELBO {-t['elbo']:.2f} nats  ({result.seconds:.0f} s, {result.images_per_second:.0f} images/s)"
+    )
     if "test_iwae_nll" in meta["metrics"]:
         print(f"IWAE NLL (K={args.iwae_k}): {meta['metrics']['test_iwae_nll']:.2f} nats")
     return 0

@@ -1,7 +1,7 @@
 """The shipped checkpoints and the one command that rebuilds them all with the project's own CLI:
 
-    python -m vae_core.zoo              # every shipped model (about 30 minutes on 2 idle CPU cores)
-    python -m vae_core.zoo --only mnist5k-vae-16 --quick   # a few epochs, for trying things out
+python -m vae_core.zoo              # every shipped model (about 30 minutes on 2 idle CPU cores)
+python -m vae_core.zoo --only mnist5k-vae-16 --quick   # a few epochs, for trying things out
 """
 
 from __future__ import annotations

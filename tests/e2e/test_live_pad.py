@@ -22,6 +22,8 @@ DECODER_JS = Path(__file__).resolve().parents[2] / "ui" / "live_pad_decoder.js"
 PAGE = "/Latent_sliders?vae=mnist5k-vae-2&ae=mnist5k-ae-2&mode=live&show=mean&z=-2.0,2.0&z_ae=0.0,0.0"
 PIXELS = "c => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0))"
 NEXT_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def _code_from_url(url: str) -> list[float]:
     query = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))
     return [float(v) for v in query["z"].replace("%2C", ",").split(",")]

@@ -12,6 +12,7 @@ from tests.e2e.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
+
 def _digit_png() -> bytes:
     img = Image.new("L", (240, 240), 250)
     ImageDraw.Draw(img).line([(80, 50), (165, 50), (110, 200)], fill=15, width=18)  # a 7, dark on paper
