@@ -27,7 +27,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from conftest import CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
+from conftest import BENIGN_404, CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
 
 PAGES = ["", "Latent_map", "Latent_sliders", "Upload", "Smoothness"]
 IDLE_JS = (
@@ -67,12 +67,19 @@ async def wait_idle(page, timeout_ms: float = 30_000) -> None:
     await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
 
-async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: dict) -> None:
+async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: dict, ramp: float) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     page.on("pageerror", lambda e: stats["errors"].append(f"session {i}: page error {e}"))
-    page.on("console", lambda m: m.type == "error" and stats["console"].append(f"session {i}: {m.text[:120]}"))
+
+    def on_console(m) -> None:
+        url = (m.location or {}).get("url", "")
+        if m.type == "error" and not any(p in url for p in BENIGN_404):  # Streamlit's own sub-page probes
+            stats["console"].append(f"session {i}: {m.text[:120]} ({url[-60:]})")
+
+    page.on("console", on_console)
     try:
+        await asyncio.sleep(ramp * i)  # students arrive over the ramp, not all in the same millisecond
         for _round in range(rounds):
             for name in PAGES:
                 t = time.perf_counter()
@@ -85,7 +92,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
                 if exc:
                     stats["errors"].append(f"session {i}: exception on /{name}")
                 if name == "Latent_map":
-                    plot = await page.query_selector(".js-plotly-plot .nsewdrag")
+                    plot = await page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=60_000)
                     if plot:
                         box = await plot.bounding_box()
                         t = time.perf_counter()
@@ -96,7 +103,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
                         await wait_idle(page)
                         stats["click"].append(time.perf_counter() - t)
                 elif name == "Latent_sliders":
-                    canvas = await page.query_selector("canvas")
+                    canvas = await page.wait_for_selector("canvas", timeout=60_000)
                     if canvas:
                         box = await canvas.bounding_box()
                         await page.mouse.move(box["x"] + 10, box["y"] + 10)
@@ -106,7 +113,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
                         await page.mouse.up()
                         await wait_idle(page)
                 elif name == "Upload":
-                    inp = await page.query_selector('input[type="file"]')
+                    inp = await page.wait_for_selector('input[type="file"]', state="attached", timeout=60_000)
                     if inp:
                         t = time.perf_counter()
                         await inp.set_input_files(str(upload))
@@ -149,7 +156,8 @@ async def run(args: argparse.Namespace) -> int:
             browser = await pw.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS, headless=True)
             done = asyncio.Event()
             sampler = asyncio.create_task(sample_memory("sessions open", done))
-            await asyncio.gather(*(student(i, browser, url, args.rounds, upload, stats) for i in range(args.sessions)))
+            students = [student(i, browser, url, args.rounds, upload, stats, args.ramp) for i in range(args.sessions)]
+            await asyncio.gather(*students)
             done.set()
             await sampler
             await browser.close()
@@ -181,6 +189,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, default=30)
     p.add_argument("--rounds", type=int, default=2, help="loops over the pages per session (bounded)")
+    p.add_argument("--ramp", type=float, default=1.0, help="seconds between two students' arrivals")
     p.add_argument("--settle", type=float, default=60.0, help="seconds to watch memory after the sessions close")
     args = p.parse_args()
     if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20:
