@@ -42,7 +42,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from conftest import CHROMIUM_FLAGS, find_chromium, free_port  # noqa: E402
+from conftest import wait_healthy as shared_wait_healthy  # noqa: E402
 
 TARGET_COLD_S = 4.0
 TARGET_P50_MS, TARGET_P95_MS = 150.0, 300.0
@@ -194,18 +194,8 @@ def launch(script: Path, port: int, log: Path) -> subprocess.Popen:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll /_stcore/health every 20 ms (the shared fixture polls every 250 ms: too coarse to time a start)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f} s")
+    """The shared fixture's health poll, every 20 ms (its default 250 ms is too coarse to time a start)."""
+    shared_wait_healthy(url, proc, timeout, poll=0.02)
 
 
 def stop(proc: subprocess.Popen) -> None:

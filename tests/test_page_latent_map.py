@@ -14,24 +14,12 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from tests.tiny_zoo import make_tiny_zoo
+from tests.tiny_zoo import tiny_checkpoints, zoo  # noqa: F401 (fixtures)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_map.py")
 
 
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    return make_tiny_zoo(tmp_path_factory.mktemp("tiny_zoo"))
-
-
-@pytest.fixture(autouse=True)
-def tiny_checkpoints(zoo, monkeypatch):
-    from ui.loaders import checkpoint_catalog
-
-    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(zoo))
-    checkpoint_catalog.clear()
-    yield
-    checkpoint_catalog.clear()
+pytestmark = pytest.mark.usefixtures("tiny_checkpoints")
 
 
 def open_page(**query: str) -> AppTest:

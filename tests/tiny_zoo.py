@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from vae_core.checkpoints import save_arrays, save_checkpoint
@@ -51,3 +52,20 @@ def make_tiny_zoo(folder: Path) -> Path:
             arrays["tsne"] = stand_in_tsne(arrays["mu"])
         save_arrays(latents_path(path), arrays, {"split": "test", "n": len(ds.test_x)})
     return folder
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory) -> Path:
+    """The tiny zoo, built once per test module."""
+    return make_tiny_zoo(tmp_path_factory.mktemp("tiny_zoo"))
+
+
+@pytest.fixture
+def tiny_checkpoints(zoo, monkeypatch):
+    """Point the app at the tiny zoo for one test (use with ``pytestmark = pytest.mark.usefixtures(...)``)."""
+    from ui.loaders import checkpoint_catalog
+
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(zoo))
+    checkpoint_catalog.clear()
+    yield zoo
+    checkpoint_catalog.clear()

@@ -44,7 +44,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0, poll: float = 0.25) -> None:
+    """Poll /_stcore/health every ``poll`` seconds until the server answers (benchmarks poll finer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -54,7 +55,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
                 if r.status == 200:
                     return
         except OSError:
-            time.sleep(0.25)
+            time.sleep(poll)
     raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f} s")
 
 
