@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from conftest import CHROMIUM_FLAGS, find_chromium, free_port, wait_healthy  # noqa: E402
+from conftest import CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
 
 TARGET_FPS = 55.0
 TARGET_FIRST_IMAGE_MS = 1000.0
@@ -119,26 +119,9 @@ class Row:
     rerun_bytes: int
 
 
-def start_app(port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "VAE_EXPLORER_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="bench-user-ckpt-")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(REPO / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+def start_app(port: int) -> subprocess.Popen:
+    """The e2e suite's server start (log in artifacts/), with a throw-away folder for user checkpoints."""
+    return start_server(port, {"VAE_EXPLORER_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="bench-user-ckpt-")})
 
 
 def wait_for_image(pg, timeout: float = 60_000) -> None:
@@ -245,8 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = Path(tempfile.mkdtemp(prefix="bench-live-pad-")) / "streamlit.log"
-    proc = start_app(port, log)
+    proc = start_app(port)
     rows = []
     try:
         wait_healthy(url, proc)
