@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.tiny_zoo import open_page as open_tiny_zoo_page
 from tests.tiny_zoo import tiny_checkpoints, zoo  # noqa: F401 (fixtures)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Interpolate.py")
@@ -20,12 +21,7 @@ pytestmark = pytest.mark.usefixtures("tiny_checkpoints")
 
 
 def open_page(**query: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_tiny_zoo_page(PAGE, **query)
 
 
 def captions(at: AppTest) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
+from tests.tiny_zoo import open_page as open_tiny_zoo_page
 from tests.tiny_zoo import tiny_checkpoints, zoo  # noqa: F401 (fixtures)
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_map.py")
@@ -23,12 +24,7 @@ pytestmark = pytest.mark.usefixtures("tiny_checkpoints")
 
 
 def open_page(**query: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_tiny_zoo_page(PAGE, **query)
 
 
 def chart(at: AppTest, key: str):

@@ -69,3 +69,15 @@ def tiny_checkpoints(zoo, monkeypatch):
     checkpoint_catalog.clear()
     yield zoo
     checkpoint_catalog.clear()
+
+
+def open_page(page: str, **query: str):
+    """Run a page through AppTest with the given query params; it must run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -15,7 +15,7 @@ import torch
 
 from .checkpoints import CheckpointError, save_arrays, save_checkpoint, validate_name
 from .config import ConfigError, ModelConfig, TrainConfig
-from .data import DATASETS, DatasetUnavailable, load_dataset
+from .data import DATASETS, Dataset, DatasetUnavailable, load_dataset
 from .latents import compute_latents, latents_path
 from .model import VAE, build_model, default_device
 from .objectives import iwae_bound
@@ -79,9 +79,12 @@ def train_and_save(
     overwrite: bool = False,
     callbacks: list[Callback] | None = None,
     log=print,
+    dataset: Dataset | None = None,
 ) -> tuple[VAE, TrainResult, dict[str, Any]]:
-    """Train from scratch, evaluate, save the checkpoint and its latent maps. Returns (model, result, meta)."""
-    dataset = load_dataset(train_config.dataset)
+    """Train from scratch, evaluate, save the checkpoint and its latent maps. Returns (model, result, meta).
+
+    ``dataset`` defaults to ``load_dataset(train_config.dataset)``; pass it when the caller already loaded it."""
+    dataset = dataset if dataset is not None else load_dataset(train_config.dataset)
     torch.manual_seed(train_config.seed)
     model = build_model(model_config).to(default_device())
     result = train(model, dataset.train_x, train_config, dataset.test_x, callbacks=callbacks or [])
@@ -165,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out_dir) / f"{name}.safetensors"
         if out.exists() and not args.overwrite:
             raise CheckpointError(f"{out} exists; pass --overwrite to replace it or choose another --out")
-        dataset_size = len(load_dataset(train_config.dataset).train_x)
+        dataset = load_dataset(train_config.dataset)
+        dataset_size = len(dataset.train_x)
         n_train = min(dataset_size, args.max_train or dataset_size)
         total = train_config.epochs * -(-n_train // train_config.batch_size)
         print(
@@ -180,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             iwae_k=args.iwae_k,
             overwrite=args.overwrite,
             callbacks=[TqdmCallback(total)],
+            dataset=dataset,
         )
     except (ConfigError, CheckpointError, DatasetUnavailable, TrainingStopped) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     t = result.test
     print(f"\nsaved {out}")
     print(
-        f"test ({len(load_dataset(args.dataset).test_x)} images): recon {t['recon']:.2f}  KL {t['kl']:.2f}  "
+        f"test ({len(dataset.test_x)} images): recon {t['recon']:.2f}  KL {t['kl']:.2f}  "
         f"-ELBO {-t['elbo']:.2f} nats  ({result.seconds:.0f} s, {result.images_per_second:.0f} images/s)"
     )
     if "test_iwae_nll" in meta["metrics"]:
