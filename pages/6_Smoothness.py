@@ -22,7 +22,7 @@ from ui.smoothness import (
     scoreboard_table,
     scores,
     traversal_strip,
-    validity_figure,
+    validity_chart,
 )
 from vae_core.catalog import CheckpointInfo, beta_series
 from vae_core.disentanglement import best_dimensions
@@ -34,11 +34,10 @@ IMAGE_WIDTH = 42  # pixels per 28x28 image in the traversal strips, so strips of
 
 def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
     """One model's validity map with its test codes on top, and what plane it shows."""
-    vmap, lat = scores(info).validity_map, latents(info)
-    points = vmap.project(lat.mu) if vmap is not None else lat.pca
-    names = dataset(info.dataset).class_names
-    fig = validity_figure(vmap, points, np.asarray(lat.labels), names, f"<b>{label}</b> · {info.name}", height)
-    st.plotly_chart(fig, key=f"map_{label}_{info.name}", config=NO_BAR)
+    vmap = scores(info).validity_map
+    st.plotly_chart(
+        validity_chart(info, f"<b>{label}</b> · {info.name}", height), key=f"map_{label}_{info.name}", config=NO_BAR
+    )
     if vmap is None:
         st.info(f"No classifier for {info.dataset!r}: the codes are shown without the confidence behind them.")
     elif info.latent_dim == 1:

@@ -13,6 +13,13 @@ from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Smoothness.py")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?( %)?$")
+WON = re.compile(r"^:green-background\[\*\*(.*)\*\*\]$")  # how a winning cell is marked (Markdown in st.table)
+
+
+def plain(cell: str) -> str:
+    """A table cell's text without the winner's marking."""
+    m = WON.match(cell)
+    return m.group(1) if m else cell
 
 
 def _page(**params: str) -> AppTest:
@@ -41,7 +48,11 @@ def test_scoreboard_puts_numbers_for_both_models_side_by_side(digits_page):
     assert {"Metric", "VAE", "Autoencoder", "Winner", "What it shows"} <= set(board.columns)
     rows = board.set_index("Metric")
     for metric in ("Valid prior samples", "Path smoothness: largest step", "Holes under the prior"):
-        assert NUMBER.match(rows.loc[metric, "VAE"]) and NUMBER.match(rows.loc[metric, "Autoencoder"]), metric
+        assert NUMBER.match(plain(rows.loc[metric, "VAE"])), metric
+        assert NUMBER.match(plain(rows.loc[metric, "Autoencoder"])), metric
+    for metric, row in rows.iterrows():  # the winner named in the last columns is the cell marked green
+        marked = [who for who in ("VAE", "Autoencoder") if WON.match(row[who])]
+        assert marked == ([row["Winner"]] if row["Winner"] != "–" else []), metric
     assert rows.loc["Test NLL (IWAE bound)", "Autoencoder"] == "n/a", "an autoencoder has no likelihood"
     assert "On these two models" in at.success[0].value
     assert any("Be fair to the autoencoder" in i.value for i in at.info)
@@ -64,7 +75,10 @@ def test_beta_scrubber_changes_the_model_and_its_map(digits_page):
     assert any("mnist5k-klonly-2" in t for t in _chart_titles(at)), "the latent map follows the slider"
     assert any("collapses onto the prior" in m.value for m in at.markdown)
     series = at.table[1].value
-    assert list(series["Model"])[-2:] == ["KL only", "autoencoder (reference)"]
+    assert [plain(m) for m in series["Model"]][-2:] == ["KL only", "autoencoder (reference)"]
+    assert [m for m in series["Model"] if WON.match(m)] == [":green-background[**KL only**]"], (
+        "the chosen row is marked"
+    )
 
 
 def test_shapes_section_shows_factors_and_traversals():
@@ -96,7 +110,6 @@ def test_a_users_checkpoint_is_scored_on_demand_and_remembered(tmp_path, monkeyp
     at = _page(dataset="mnist5k", vae="my-tiny-vae", ae="mnist5k-ae-2")
     assert not at.exception
     board = at.table[0].value.set_index("Metric")
-    assert NUMBER.match(board.loc["Valid prior samples", "VAE"]) and NUMBER.match(
-        board.loc["Test NLL (IWAE bound)", "VAE"]
-    )
+    assert NUMBER.match(plain(board.loc["Valid prior samples", "VAE"]))
+    assert NUMBER.match(plain(board.loc["Test NLL (IWAE bound)", "VAE"]))
     assert metrics_path(path).is_file(), "the numbers are kept beside the user's checkpoint for next time"

@@ -13,7 +13,7 @@ import streamlit as st
 from vae_core.catalog import CheckpointInfo, find_twin
 from vae_core.checkpoints import Checkpoint, CheckpointError
 
-from .loaders import checkpoint_catalog, load_model
+from .loaders import checkpoint_catalog, load_model, tune_server
 
 DEFAULT_VAE = "mnist5k-vae-16"
 
@@ -75,6 +75,7 @@ def model_sidebar(default_vae: str = DEFAULT_VAE, latent_dim: int | None = None)
     """Render the shared sidebar and return the chosen pair, or None (with a message) if there is none.
 
     ``latent_dim`` restricts the choice (e.g. the manifold grid needs a 2-D latent)."""
+    tune_server()
     infos = checkpoint_catalog()
     vaes = [i for i in infos if i.kind == "vae" and (latent_dim is None or i.latent_dim == latent_dim)]
     with st.sidebar:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from vae_core.catalog import CheckpointInfo
 from vae_core.disentanglement import traversal, traversal_values
@@ -21,12 +20,11 @@ from vae_core.shapes import FACTOR_RANGES, SHAPE_NAMES, render_shapes
 from vae_core.validity import ValidityMap
 
 from .figures import PALETTE
-from .loaders import dataset, load_model
+from .loaders import dataset, latents, load_model
 
 # Confidence: dark where nothing recognisable decodes, light where the classifier is sure.
 CONFIDENCE_SCALE = [[0.0, "#1f1d2b"], [0.5, "#5b4f8a"], [0.8, "#b7a9e0"], [0.9, "#e9e4fa"], [1.0, "#ffffff"]]
 THRESHOLD_COLOUR = "#f2c14e"
-WIN_STYLE = "background-color: #d6f0df; color: #0b5130; font-weight: 600"
 MODEL_COLOURS = ("#0072B2", "#D55E00")
 NO_BAR = {"displayModeBar": False}
 
@@ -38,7 +36,7 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner="Computing every metric for this model (about half a minute, once)...", max_entries=128)
 def _scores(path: str, mtime: float, metrics_mtime: float, shipped: bool, _info: CheckpointInfo) -> Scores:
     saved = read_scores(path)
     if saved is not None:
@@ -64,8 +62,24 @@ def saved_scores(info: CheckpointInfo) -> Scores | None:
 
 def scores(info: CheckpointInfo) -> Scores:
     """A checkpoint's scoreboard: precomputed beside it (shipped models), else computed now, once, and cached."""
-    with st.spinner(f"Computing every metric for {info.name} (about half a minute, once)..."):
-        return _scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), info.shipped, info)
+    return _scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), info.shipped, info)
+
+
+def validity_chart(info: CheckpointInfo, title: str, height: int) -> go.Figure:
+    """``validity_figure`` of a checkpoint, built once per process and file version (shared: never mutate it)."""
+    return _validity_chart(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), title, height, info)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _validity_chart(
+    path: str, mtime: float, metrics_mtime: float, title: str, height: int, _info: CheckpointInfo
+) -> go.Figure:
+    # Building and checking this figure (a confidence grid, its contour and every test code) was half of the
+    # Smoothness page's server time on each rerun; st.plotly_chart only reads the figure (to_dict copies it).
+    vmap, lat = scores(_info).validity_map, latents(_info)
+    points = vmap.project(lat.mu) if vmap is not None else lat.pca
+    names = dataset(_info.dataset).class_names
+    return validity_figure(vmap, points, np.asarray(lat.labels), names, title, height)
 
 
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
@@ -126,22 +140,32 @@ def validity_figure(
     )
 
 
-def scoreboard_table(columns: list[tuple[str, Scores]]) -> Styler:
-    """Every metric, one column per model, the winner's cell highlighted."""
+def winning(text: str) -> str:
+    """A table cell marked as the winner: green background, bold (st.table renders Markdown in cells).
+
+    Markdown rather than a pandas Styler: styling the two tables cost a third of the page's server time per rerun."""
+    return f":green-background[**{text}**]"
+
+
+def scoreboard_table(columns: list[tuple[str, Scores]]) -> pd.DataFrame:
+    """Every metric, one column per model, the winner's cell marked (``winning``)."""
     rows = []
     for spec in SCOREBOARD:
         values = [s.values.get(spec.key) for _, s in columns]
         win = winner(spec, *values) if len(values) == 2 else None
-        row = {"Metric": spec.label} | {label: spec.format(v) for (label, _), v in zip(columns, values, strict=True)}
+        row = {"Metric": spec.label}
+        for i, ((label, _), v) in enumerate(zip(columns, values, strict=True)):
+            row[label] = winning(spec.format(v)) if i == win else spec.format(v)
         row["Better"] = {"higher": "higher ↑", "lower": "lower ↓"}.get(spec.better, "no winner")
         row["Winner"] = columns[win][0] if win is not None else "–"
         row["What it shows"] = spec.explanation
         rows.append(row)
-    return pd.DataFrame(rows).style.apply(lambda r: [WIN_STYLE if c == r["Winner"] else "" for c in r.index], axis=1)
+    return pd.DataFrame(rows)
 
 
-def highlight_row(df: pd.DataFrame, column: str, value: str) -> Styler:
-    return df.style.apply(lambda r: [WIN_STYLE if r[column] == value else ""] * len(r), axis=1)
+def highlight_row(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """The row whose ``column`` equals ``value``, every cell marked (``winning``)."""
+    return df.apply(lambda r: r.map(winning) if r[column] == value else r, axis=1)
 
 
 def label_bars(columns: list[tuple[str, Scores]], names: tuple[str, ...]) -> go.Figure:
