@@ -73,11 +73,24 @@ def map_figure(
     info: CheckpointInfo, post: ImagePosterior, title: str, samples: np.ndarray | None, class_names: tuple[str, ...]
 ) -> go.Figure:
     """The test codes (PCA of the model's codes, coloured by class), the image as a star and its samples."""
-    pca, xy, labels = test_map(info)
+    pca = test_map(info)[0]
+    mtime = info.path.stat().st_mtime if info.path.exists() else 0.0
+    fig = go.Figure(_map_of_test_codes(str(info.path), mtime, title, class_names, info), _validate=False)
+    _posterior(fig, pca, post, samples, star=20)
+    return fig
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _map_of_test_codes(
+    path: str, mtime: float, title: str, class_names: tuple[str, ...], _info: CheckpointInfo
+) -> dict:
+    """``map_figure`` without the image: built and checked once per checkpoint, kept as plotly's dict (shared by
+    every session, never mutated: ``go.Figure(d, _validate=False)`` copies it). Building it on every upload's
+    rerun was most of the Upload page's server time."""
+    _pca, xy, labels = test_map(_info)
     fig = go.Figure()
     _classes(fig, xy, labels, class_names, legend=True)
-    _posterior(fig, pca, post, samples, star=20)
-    return _layout(fig, title)
+    return _layout(fig, title).to_dict()
 
 
 def zoom_figure(
