@@ -175,18 +175,20 @@ async def run(args: argparse.Namespace) -> int:
                 except TimeoutError:
                     pass
 
-        done = asyncio.Event()
-        sampler = asyncio.create_task(sample_memory("sessions open", done))
-        t0 = time.perf_counter()
-        await asyncio.gather(*(student(i, url, args, stats) for i in range(args.sessions)))
-        load_seconds = time.perf_counter() - t0
-        done.set()
-        await sampler
-        after = asyncio.Event()
-        sampler = asyncio.create_task(sample_memory("after close", after))
-        await asyncio.sleep(args.settle)
-        after.set()
-        await sampler
+        load_seconds = 0.0
+        for wave in range(1, args.waves + 1):  # a second class after the first: memory must not grow again
+            done = asyncio.Event()
+            sampler = asyncio.create_task(sample_memory(f"class {wave}: sessions open", done))
+            t0 = time.perf_counter()
+            await asyncio.gather(*(student(i, url, args, stats) for i in range(args.sessions)))
+            load_seconds += time.perf_counter() - t0
+            done.set()
+            await sampler
+            after = asyncio.Event()
+            sampler = asyncio.create_task(sample_memory(f"class {wave}: after close", after))
+            await asyncio.sleep(args.settle)
+            after.set()
+            await sampler
         alive = proc.poll() is None
     finally:
         proc.terminate()
@@ -194,8 +196,9 @@ async def run(args: argparse.Namespace) -> int:
 
     interactions = sum(len(stats[k]) for k in kinds)
     print(
-        f"{args.sessions} sessions x {args.rounds} rounds over {len(PAGES)} pages on 127.0.0.1, websocket protocol "
-        f"clients (bench/streamlit_client.py), think time {args.think:g} s +-50 %, arrivals every {args.ramp:g} s"
+        f"{args.waves} class(es) of {args.sessions} sessions x {args.rounds} rounds over {len(PAGES)} pages, "
+        f"127.0.0.1, websocket protocol clients (bench/streamlit_client.py), think time {args.think:g} s +-50 %, "
+        f"arrivals every {args.ramp:g} s"
     )
     print(
         f"{interactions} interactions in {load_seconds:.0f} s ({interactions / load_seconds:.1f}/s), "
@@ -209,16 +212,17 @@ async def run(args: argparse.Namespace) -> int:
     for e in stats["errors"][:15]:
         print("  ", e)
     print("server RSS (MB) over time:")
-    for t, mb, label in memory[:: max(1, len(memory) // 30)] + [memory[-1]]:
+    for t, mb, label in memory[:: max(1, len(memory) // 24)] + [memory[-1]]:
         print(f"  t={t:6.1f}s  {mb:7.0f} MB  {label}")
-    open_mb = [m for _, m, label in memory if label == "sessions open"]
-    after_mb = [m for _, m, label in memory if label == "after close"]
-    print(
-        f"idle {memory[0][1]:.0f} MB; peak while open {max(open_mb, default=0):.0f} MB; "
-        f"after close: first {after_mb[0] if after_mb else float('nan'):.0f} MB, "
-        f"last {after_mb[-1] if after_mb else float('nan'):.0f} MB"
-    )
-    ok = not stats["errors"] and alive and stats["finished"] == args.sessions
+    for wave in range(1, args.waves + 1):
+        open_mb = [m for _, m, label in memory if label == f"class {wave}: sessions open"]
+        after_mb = [m for _, m, label in memory if label == f"class {wave}: after close"]
+        first, last = (after_mb[0], after_mb[-1]) if after_mb else (float("nan"), float("nan"))
+        print(
+            f"class {wave}: peak while open {max(open_mb, default=0):.0f} MB; after close {first:.0f} -> {last:.0f} MB"
+        )
+    print(f"idle before the first class: {memory[0][1]:.0f} MB")
+    ok = not stats["errors"] and alive and stats["finished"] == args.sessions * args.waves
     return 0 if ok else 1
 
 
@@ -229,10 +233,11 @@ def main() -> int:
     p.add_argument("--think", type=float, default=3.0, help="mean seconds a student pauses between two steps")
     p.add_argument("--ramp", type=float, default=1.0, help="seconds between two students' arrivals")
     p.add_argument("--settle", type=float, default=60.0, help="seconds to watch memory after the sessions close")
+    p.add_argument("--waves", type=int, default=2, help="classes one after the other (memory must level off)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a step counts as an error")
     args = p.parse_args()
-    if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20:
-        p.error("--sessions must be 1..100 and --rounds 1..20 (the load stays bounded)")
+    if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20 or not 1 <= args.waves <= 5:
+        p.error("--sessions must be 1..100, --rounds 1..20 and --waves 1..5 (the load stays bounded)")
     os.environ.setdefault("VAE_EXPLORER_USER_CHECKPOINTS", tempfile.mkdtemp())
     return asyncio.run(run(args))
 
