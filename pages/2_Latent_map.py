@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from ui.figures import download_csv, download_png, show_image, upscale
+from ui.figures import download_csv, download_png, png, show_image
 from ui.latent_map import (
     click_target,
     code_figure,
@@ -125,7 +125,7 @@ def decoded_point(
             show_image(ds.test_x[target], caption=f"test image #{target}", width=104)
         strip = tile_images(np.asarray(ds.test_x[neighbours]), n_cols=len(neighbours), pad=2)
         st.image(
-            upscale(strip, 2),
+            png(strip, 2),
             caption="nearest test images on the map: " + ", ".join(names[ds.test_y[i]] for i in neighbours),
             output_format="PNG",
         )

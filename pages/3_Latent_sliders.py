@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui.figures import download_png, upscale
+from ui.figures import download_png, png
 from ui.live_pad import PadModel, decoder_payload, latent_axes, live_pad, nearest_codes
 from ui.loaders import dataset, latents
 from ui.sidebar import model_sidebar
@@ -114,7 +114,7 @@ def server_sliders(current: dict[str, np.ndarray], sample: bool, rev: int) -> No
             st.markdown(f"**{label}** `{info.name}`")
             left, right = st.columns([1, 2])
             image = decode_codes(ckpt.model, current[label][None], sample=sample, seed=0)[0]
-            left.image(upscale(image, 6), caption="a sample x ~ p(x|z)" if sample else "decoder mean E[x|z]")
+            left.image(png(image, 6), caption="a sample x ~ p(x|z)" if sample else "decoder mean E[x|z]")
             for d in shown_dims(label):
                 widget = f"lp_s::{info.name}::{d}::{rev}"  # a new rev makes fresh sliders at Python's z
                 right.slider(
@@ -137,7 +137,7 @@ def nearest_images(current: dict[str, np.ndarray]) -> None:
         shown = ", ".join(f"{v:.2f}" for v in z[:4]) + (", …" if DIM > 4 else "")
         idx = nearest_codes(codes[label].mu[:n_test], z, k=8)
         dist = float(np.linalg.norm(codes[label].mu[idx[0]] - z))
-        col.image(upscale(tile_images(data.test_x[idx], 8, pad=2), 2))
+        col.image(png(tile_images(data.test_x[idx], 8, pad=2), 2))
         col.caption(f"{label}: the 8 test images with codes nearest to z = ({shown}); the nearest is {dist:.2f} away.")
 
 
@@ -211,7 +211,7 @@ img = pick.number_input(
     help="Sets z to this image's code: the VAE's mean mu(x) and the autoencoder's code.",
 )
 st.query_params["img"] = str(img)
-thumb.image(upscale(data.test_x[img], 2), width=56)
+thumb.image(png(data.test_x[img], 2), width=56)
 note.caption(
     f"z starts at the codes of test image #{img} ({data.class_names[int(data.test_y[img])]}): the VAE's mean "
     "mu(x) and the autoencoder's code. Drag, slide or sample from the prior to move away; the link in your "
@@ -246,9 +246,7 @@ for col, (label, info, ckpt) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=Tr
             dims = (int(d0), int(d1))
         base = tuple(float(v) for v in codes[label].mu[img]) if DIM > 2 else ()
         grid = manifold(ckpt.model, decoder_payload(info, ckpt).key, n, dims, base or (0.0,) * DIM)
-        st.image(
-            upscale(grid, 2), caption=f"{label} ({info.name}): z{dims[0]} across, z{dims[1]} up", output_format="PNG"
-        )
+        st.image(png(grid, 2), caption=f"{label} ({info.name}): z{dims[0]} across, z{dims[1]} up", output_format="PNG")
         download_png(
             grid,
             f"{info.name}-manifold-{n}x{n}.png",

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.figures import PALETTE, download_csv, download_png, show_image, upscale
+from ui.figures import PALETTE, download_csv, download_png, png, show_image
 from ui.loaders import dataset, latents
 from ui.sidebar import ModelPair, model_sidebar
 from vae_core.interpolation import PATHS, DecodedPath, decode_path
@@ -88,7 +88,7 @@ def path_strips(kind: str, decoded: dict[str, DecodedPath], a: int, b: int) -> N
     st.subheader(f"{PATH_CHOICES[kind]} path")
     for label, path in decoded.items():
         st.image(
-            upscale(tile_images(path.images, n_cols=len(path.images), pad=2), 3),
+            png(tile_images(path.images, n_cols=len(path.images), pad=2), 3),
             caption=f"{label}: total change {path.total_change:.1f}, biggest step {path.jumpiness:.1f}x the mean step",
             output_format="PNG",
         )

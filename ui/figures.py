@@ -42,18 +42,27 @@ def to_png(img: np.ndarray, scale: int = 1) -> bytes:
     return buf.getvalue()
 
 
+@st.cache_data(show_spinner=False, max_entries=256)  # a few MB at most: most are under 5 kB
+def png(img: np.ndarray, scale: int = 1) -> bytes:
+    """``img`` upscaled (nearest neighbour) as PNG bytes, encoded once per distinct image and scale.
+
+    Give ``st.image`` these bytes rather than an array: it would encode an array again on every rerun, which was the
+    largest part of the Sliders page's server time (a 15x15 manifold grid is an 840x840 PNG)."""
+    return to_png(img, scale)
+
+
 def png_data_uri(img: np.ndarray, scale: int = 1) -> str:
     """A small inline PNG (e.g. for hover thumbnails)."""
     return "data:image/png;base64," + base64.b64encode(to_png(img, scale)).decode("ascii")
 
 
 def show_image(img: np.ndarray, caption: str | None = None, width: int = 140) -> None:
-    st.image(upscale(img, max(1, width // img.shape[1])), caption=caption, width=width, output_format="PNG")
+    st.image(png(img, max(1, width // img.shape[1])), caption=caption, width=width)
 
 
 def download_png(img: np.ndarray, filename: str, label: str = "Download PNG", key: str | None = None) -> None:
     scale = max(1, 280 // max(img.shape))
-    st.download_button(label, to_png(img, scale), file_name=filename, mime="image/png", key=key or filename)
+    st.download_button(label, png(img, scale), file_name=filename, mime="image/png", key=key or filename)
 
 
 def download_csv(columns: dict[str, np.ndarray], filename: str, label: str = "Download CSV", key: str | None = None):
@@ -75,7 +84,7 @@ def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:
 
     z = torch.randn((n, model.latent_dim), generator=torch.Generator().manual_seed(seed)).numpy()
     strip = tile_images(decode_codes(model, z), n_cols=n, pad=2)
-    st.image(upscale(strip, 3), caption=label, output_format="PNG")
+    st.image(png(strip, 3), caption=label, output_format="PNG")
 
 
 def label_colour(label: int) -> str:

@@ -17,7 +17,7 @@ from vae_core.model import VAE
 from vae_core.posterior import ImagePosterior, image_posterior, posterior_samples
 from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_upload
 
-from .figures import upscale
+from .figures import png
 from .posterior_figures import map_figure, zoom_figure
 from .safe_text import escape_markdown
 from .sidebar import ModelPair
@@ -72,7 +72,7 @@ def steps_row(result: PreprocessResult) -> None:
         with col:
             fill = None if name in ("grayscale", "inverted") else 0.0
             st.image(
-                upscale(square(img, fill), max(1, 112 // max(img.shape))), caption=name, width=112, output_format="PNG"
+                png(square(img, fill), max(1, 112 // max(img.shape))), caption=name, width=112, output_format="PNG"
             )
     if result.note:
         st.caption(escape_markdown(result.note.capitalize()))
@@ -96,11 +96,11 @@ def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_na
         verdicts = [(label, info, ckpt, judge(_key(info), result.image, ckpt.model)) for label, info, ckpt in models]
         cols = st.columns([1] + [2] * len(verdicts))
         with cols[0]:
-            st.image(upscale(result.image, 4), caption="what the models see (28x28)", width=112, output_format="PNG")
+            st.image(png(result.image, 4), caption="what the models see (28x28)", width=112, output_format="PNG")
         for col, (label, _info, ckpt, post) in zip(cols[1:], verdicts, strict=True):
             with col:
                 st.markdown(f"**{label} reconstruction**")
-                st.image(upscale(post.reconstruction, 4), width=112, output_format="PNG")
+                st.image(png(post.reconstruction, 4), width=112, output_format="PNG")
                 st.markdown(_terms(post, ckpt.config.is_vae))
         _posterior_fragment(verdicts, class_names, key)
 
@@ -130,7 +130,7 @@ def _posterior_fragment(verdicts: list, class_names: tuple[str, ...], key: str) 
     left, right = st.columns(2)
     with left:
         st.image(
-            upscale(np.concatenate(list(images), axis=1), 3),
+            png(np.concatenate(list(images), axis=1), 3),
             caption=f"{N_SAMPLES} codes drawn from q(z|x), decoded: slightly different codes, the same digit",
             output_format="PNG",
         )
