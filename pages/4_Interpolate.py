@@ -6,11 +6,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.figures import PALETTE, download_csv, download_png, png, show_image
+from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png, show_image
 from ui.loaders import dataset, latents
 from ui.sidebar import ModelPair, model_sidebar
 from vae_core.interpolation import PATHS, DecodedPath, decode_path
 from vae_core.latents import decode_codes, tile_images
+from vae_core.model import VAE
 
 st.set_page_config(page_title="Interpolate - VAE explorer", page_icon="〰️", layout="wide")
 
@@ -54,33 +55,46 @@ def random_pair(labels: np.ndarray) -> None:
 
 
 def step_change_figure(paths: dict[str, DecodedPath]) -> go.Figure:
-    """One line per (model, path): the pixel distance between each decoded image and the next."""
-    fig = go.Figure()
+    """One line per (model, path): the pixel distance between each decoded image and the next (plotly's dict,
+    ``PrebuiltFigure``: this small figure is new on every change of the pair, and plotly's checking cost more
+    than drawing it)."""
+    traces = []
     for i, (name, path) in enumerate(paths.items()):
         model = name.split(" · ")[0]
-        colour = PALETTE[0] if model == "VAE" else PALETTE[3]
-        fig.add_trace(
-            go.Scatter(
-                x=np.arange(1, len(path.changes) + 1),
-                y=path.changes,
-                mode="lines+markers",
-                name=name,
-                line={"color": colour, "dash": LINE_STYLE[path.kind], "width": 3 if path.kind == "linear" else 2},
-                marker={"size": 7, "symbol": "circle" if path.kind == "linear" else "diamond"},
-                hovertemplate=f"{name}<br>step %{{x}} to %{{x}}+1: %{{y:.2f}}<extra></extra>",
-                legendrank=i,
-            )
+        linear = path.kind == "linear"
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(range(1, len(path.changes) + 1)),
+                "y": [float(v) for v in path.changes],
+                "mode": "lines+markers",
+                "name": name,
+                "line": {
+                    "color": PALETTE[0] if model == "VAE" else PALETTE[3],
+                    "dash": LINE_STYLE[path.kind],
+                    "width": 3 if linear else 2,
+                },
+                "marker": {"size": 7, "symbol": "circle" if linear else "diamond"},
+                "hovertemplate": f"{name}<br>step %{{x}} to %{{x}}+1: %{{y:.2f}}<extra></extra>",
+                "legendrank": i,
+            }
         )
-    fig.update_layout(
-        height=340,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        hovermode="closest",
-        title={"text": "How much each step changes the image (L2 distance between consecutive images)", "x": 0},
-        xaxis={"title": "step", "dtick": 1},
-        yaxis={"title": "pixel distance", "rangemode": "tozero"},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
+    layout = {
+        "height": 340,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "hovermode": "closest",
+        "title": {"text": "How much each step changes the image (L2 distance between consecutive images)", "x": 0},
+        "xaxis": {"title": {"text": "step"}, "dtick": 1},
+        "yaxis": {"title": {"text": "pixel distance"}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    return PrebuiltFigure({"data": traces, "layout": layout})
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def walk(model_key: str, a: int, b: int, steps: int, kind: str, _model: VAE, _codes: np.ndarray) -> DecodedPath:
+    """The decoded path between test images ``a`` and ``b`` (cached: ``model_key`` names the model's file)."""
+    return decode_path(lambda z: decode_codes(_model, z), _codes[a], _codes[b], steps, kind)
 
 
 def path_strips(kind: str, decoded: dict[str, DecodedPath], a: int, b: int) -> None:
@@ -144,8 +158,8 @@ def interpolation(pair: ModelPair) -> None:
     for kind in kinds:
         decoded = {}
         for label, info, ckpt in models:
-            codes = latents(info).mu
-            decoded[label] = decode_path(lambda z, m=ckpt.model: decode_codes(m, z), codes[a], codes[b], steps, kind)
+            key = f"{info.path}@{info.path.stat().st_mtime if info.path.exists() else 0}"
+            decoded[label] = walk(key, int(a), int(b), int(steps), kind, ckpt.model, latents(info).mu)
             paths[f"{label} · {kind}"] = decoded[label]
         path_strips(kind, decoded, a, b)
     st.caption(

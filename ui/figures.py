@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
@@ -25,6 +27,24 @@ PALETTE = [
     "#999999",
     "#8C564B",
 ]
+
+
+class PrebuiltFigure(go.Figure):
+    """A plotly figure handed to ``st.plotly_chart`` as a finished dict ({"data": [...], "layout": {...}}).
+
+    ``st.plotly_chart`` turns a Figure into a dict with ``to_dict()`` (a deep copy) and re-validates a plain dict
+    property by property. For a dict that was validated once and cached (the latent map: ~2,500 points and 100
+    thumbnails) or written out for a tiny chart, both repeat work on every click; this class hands the dict over as
+    it is. Only the layout's width and height are real properties here (Streamlit reads them for sizing). The
+    dict is never modified, so a cached one can be shared by every session."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        layout = spec.get("layout", {})
+        super().__init__(layout={k: layout[k] for k in ("width", "height") if layout.get(k) is not None})
+        self._spec = spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
@@ -67,6 +87,13 @@ def download_png(img: np.ndarray, filename: str, label: str = "Download PNG", ke
 
 def download_csv(columns: dict[str, np.ndarray], filename: str, label: str = "Download CSV", key: str | None = None):
     """Columns of equal length as a CSV download (no pandas round trip needed)."""
+    st.download_button(label, csv_text(columns), file_name=filename, mime="text/csv", key=key or filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def csv_text(columns: dict[str, np.ndarray]) -> str:
+    """The columns as CSV, a column per 1-D array, ``name0, name1, ...`` for a 2-D one (cached: the map's
+    coordinates are written once, not on every click)."""
     names = list(columns)
     rows = np.column_stack([np.asarray(columns[n]).reshape(len(columns[names[0]]), -1) for n in names])
     header = []
@@ -75,7 +102,7 @@ def download_csv(columns: dict[str, np.ndarray], filename: str, label: str = "Do
         header += [n] if width == 1 else [f"{n}{j}" for j in range(width)]
     buf = io.StringIO()
     np.savetxt(buf, rows, delimiter=",", header=",".join(header), comments="", fmt="%.6g")
-    st.download_button(label, buf.getvalue(), file_name=filename, mime="text/csv", key=key or filename)
+    return buf.getvalue()
 
 
 def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:

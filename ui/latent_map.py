@@ -20,7 +20,7 @@ from PIL import Image
 from vae_core.map_decoding import METHODS, LatentMap
 from vae_core.projection import TSNESettings, fit_tsne
 
-from .figures import PALETTE, to_uint8
+from .figures import PALETTE, PrebuiltFigure, to_uint8
 
 GRID_SIZE = 45  # invisible click targets per side: about every 10 px on a 450 px map
 
@@ -94,39 +94,42 @@ def map_figure(
     """Codes as dots coloured by label (hover: label and test index), an invisible click grid, the last click
     as a ring, and, given ``images``, some test images drawn in place in their label's colour.
 
-    Everything but the ring is built (and checked by plotly) once per map and cached as a dict, which is wrapped
-    again with plotly's per-figure ``_validate=False``: checking the ~2,500 points again on every click cost a
-    few hundred ms of each click's answer (bench/bench_server_path.py)."""
-    base = _map_without_ring(lmap.points_, labels, class_names, title, images, height, lmap)
-    fig = go.Figure(base, _validate=False)
+    Everything but the ring is built (and checked by plotly) once per map and cached as a dict; each click only
+    adds the ring's trace to a shallow copy (``PrebuiltFigure``): building and checking the ~2,500 points again
+    was most of a click's server time (bench/load_classroom.py)."""
+    base = _map_without_ring(lmap.points_, labels, class_names, title, images is not None, height, lmap, images)
+    data = list(base["data"])
     if marked is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[float(marked[0])],
-                y=[float(marked[1])],
-                mode="markers",
-                name="clicked",
-                showlegend=False,
-                hoverinfo="skip",
-                marker={"size": 20, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}},
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [float(marked[0])],
+                "y": [float(marked[1])],
+                "mode": "markers",
+                "name": "clicked",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "marker": {"size": 20, "symbol": "circle-open", "color": "#111111", "line": {"width": 3}},
+            }
         )
-    return fig
+    return PrebuiltFigure({"data": data, "layout": base["layout"]})
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _map_without_ring(
     points: np.ndarray,
     labels: np.ndarray,
     class_names: tuple[str, ...],
     title: str,
-    images: np.ndarray | None,
+    draw_images: bool,
     height: int,
     _lmap: LatentMap,
+    _images: np.ndarray | None,
 ) -> dict:
-    """The map figure without the last click's ring, as plotly's (validated) dict. ``points`` (the map's
-    coordinates, ``_lmap.points_``) names the map in the cache."""
-    lmap = _lmap
+    """The map figure without the last click's ring, as plotly's (validated) dict, shared by every session and
+    never modified. ``points`` (the map's coordinates, ``_lmap.points_``) names the map in the cache; the test
+    images (``_images``) are the dataset's, named by ``labels`` and ``points`` too."""
+    lmap, images = _lmap, (_images if draw_images else None)
     fig = go.Figure()
     grid = lmap.grid(GRID_SIZE, clearance=0.8)
     fig.add_trace(
@@ -195,21 +198,37 @@ def _map_without_ring(
 
 
 def code_figure(code: np.ndarray, height: int = 170) -> go.Figure:
-    """The decoded code as one bar per latent dimension, over the band where the prior N(0, 1) puts 95%."""
-    d = np.arange(1, len(code) + 1)
-    fig = go.Figure(go.Bar(x=d, y=code, marker_color="#0072B2", hovertemplate="z%{x} = %{y:.2f}<extra></extra>"))
-    fig.add_hrect(y0=-1.96, y1=1.96, fillcolor="#999999", opacity=0.15, line_width=0)
+    """The decoded code as one bar per latent dimension, over the band where the prior N(0, 1) puts 95%.
+
+    Written as plotly's dict (``PrebuiltFigure``): a new one is drawn on every click, and building it through
+    plotly's validating objects cost more than the decoding."""
+    code = np.asarray(code, dtype=np.float64)
+    d = list(range(1, len(code) + 1))
     top = max(2.5, float(np.abs(code).max()) * 1.25)
     values = f" = ({', '.join(f'{v:.2f}' for v in code)})" if len(code) <= 4 else ""
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 26, "b": 10},
-        showlegend=False,
-        title={"text": f"decoded code z{values} (grey: 95% of the prior N(0, 1))", "font": {"size": 12}},
-        xaxis={"dtick": 1 if len(code) <= 16 else None, "title": None},
-        yaxis={"range": [-top, top], "title": None},
+    band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": -1.96, "y1": 1.96}
+    return PrebuiltFigure(
+        {
+            "data": [
+                {
+                    "type": "bar",
+                    "x": d,
+                    "y": [float(v) for v in code],
+                    "marker": {"color": "#0072B2"},
+                    "hovertemplate": "z%{x} = %{y:.2f}<extra></extra>",
+                }
+            ],
+            "layout": {
+                "height": height,
+                "margin": {"l": 10, "r": 10, "t": 26, "b": 10},
+                "showlegend": False,
+                "title": {"text": f"decoded code z{values} (grey: 95% of the prior N(0, 1))", "font": {"size": 12}},
+                "xaxis": {"dtick": 1 if len(code) <= 16 else None, "title": {"text": None}},
+                "yaxis": {"range": [-top, top], "title": {"text": None}},
+                "shapes": [band | {"fillcolor": "#999999", "opacity": 0.15, "line": {"width": 0}, "layer": "below"}],
+            },
+        }
     )
-    return fig
 
 
 def map_csv_columns(maps: Mapping[str, LatentMap], labels: np.ndarray) -> dict[str, np.ndarray]:
