@@ -19,7 +19,7 @@ WON = re.compile(r"^:green-background\[\*\*(.*)\*\*\]$")  # how a winning cell i
 def plain(cell: str) -> str:
     """A table cell's text without the winner's marking."""
     m = WON.match(cell)
-    return m.group(1) if m else cell
+    return (m.group(1) if m else cell).replace("\u00a0", " ")
 
 
 def _page(**params: str) -> AppTest:

@@ -140,11 +140,14 @@ def validity_figure(
     )
 
 
+NBSP = "\u00a0"
+
+
 def winning(text: str) -> str:
     """A table cell marked as the winner: green background, bold (st.table renders Markdown in cells).
 
     Markdown rather than a pandas Styler: styling the two tables cost a third of the page's server time per rerun."""
-    return f":green-background[**{text}**]"
+    return f":green-background[**{text.replace(' ', NBSP)}**]"  # "34.9 %" stays on one line
 
 
 def scoreboard_table(columns: list[tuple[str, Scores]]) -> pd.DataFrame:
