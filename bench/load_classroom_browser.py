@@ -27,32 +27,16 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
+sys.path.insert(0, str(REPO / "bench"))
+
 from conftest import BENIGN_404, CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
+from load_classroom import pct, rss_mb  # noqa: E402
 
 PAGES = ["", "Latent_map", "Latent_sliders", "Upload", "Smoothness"]
 IDLE_JS = (
     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
     " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
 )
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (Linux /proc)."""
-    total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def digit_png() -> bytes:
@@ -124,12 +108,6 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
         stats["errors"].append(f"session {i}: {type(e).__name__}: {str(e)[:160]}")
     finally:
         await context.close()
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return float(np.percentile(values, q)) * 1000
 
 
 async def run(args: argparse.Namespace) -> int:
