@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png, show_image
-from ui.loaders import dataset, latents
+from ui.loaders import dataset, latents, model_key
 from ui.sidebar import ModelPair, model_sidebar
 from vae_core.interpolation import PATHS, DecodedPath, decode_path
 from vae_core.latents import decode_codes, tile_images
@@ -158,8 +158,7 @@ def interpolation(pair: ModelPair) -> None:
     for kind in kinds:
         decoded = {}
         for label, info, ckpt in models:
-            key = f"{info.path}@{info.path.stat().st_mtime if info.path.exists() else 0}"
-            decoded[label] = walk(key, int(a), int(b), int(steps), kind, ckpt.model, latents(info).mu)
+            decoded[label] = walk(model_key(info), int(a), int(b), int(steps), kind, ckpt.model, latents(info).mu)
             paths[f"{label} · {kind}"] = decoded[label]
         path_strips(kind, decoded, a, b)
     st.caption(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.figures import png
-from ui.loaders import checkpoint_catalog, dataset, latents
+from ui.loaders import checkpoint_catalog, dataset, file_version, latents
 from ui.sidebar import ModelPair, model_sidebar
 from ui.smoothness import (
     NO_BAR,
@@ -221,7 +221,7 @@ def shapes_section(pair: ModelPair) -> None:
         name_col.markdown(f"**{m.factor}**  \nz{m.dimension + 1} (MI {m.score:.2f})")
         sweep = factor_sweep(ds.test_factors[base], m.factor, ds.factor_names)
         true_col.image(png(sweep, 2), width=IMAGE_WIDTH * (sweep.shape[1] + 2) // 30)
-        strip = traversal_strip(str(info.path), info.path.stat().st_mtime, m.dimension, base, ckpt.model, mu)
+        strip = traversal_strip(str(info.path), file_version(info.path), m.dimension, base, ckpt.model, mu)
         latent_col.image(png(strip, 2), width=IMAGE_WIDTH * (strip.shape[1] + 2) // 30)
 
 

@@ -33,7 +33,7 @@ from vae_core.export import DecoderPayload, export_decoder
 from vae_core.objectives import kl_per_dimension
 
 from .figures import PALETTE
-from .loaders import Latents
+from .loaders import Latents, file_version
 
 _HERE = Path(__file__).parent
 _HTML = '<div class="lp-root"><div class="lp-grid"></div><div class="lp-status" role="status"></div></div>'
@@ -100,11 +100,7 @@ def _payload(path: str, mtime: float, name: str, _model: torch.nn.Module) -> Dec
 
 def decoder_payload(info: CheckpointInfo, checkpoint: Checkpoint) -> DecoderPayload:
     """The decoder of a checkpoint as a browser payload, exported once per process and file version."""
-    try:
-        mtime = info.path.stat().st_mtime
-    except OSError:
-        mtime = 0.0
-    return _payload(str(info.path), mtime, info.name, checkpoint.model)
+    return _payload(str(info.path), file_version(info.path), info.name, checkpoint.model)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,17 @@ from vae_core.latents import compute_latents
 from .server_tuning import disable_nagle
 
 
-def _mtime(path: Path) -> float:
+def file_version(path: Path) -> float:
+    """The file's modification time (0 if it is gone): part of every cache key, so a re-saved model is new."""
     try:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def model_key(info: CheckpointInfo) -> str:
+    """Names one version of a checkpoint file in caches whose model argument is not hashed (``_model``)."""
+    return f"{info.path}@{file_version(info.path)}"
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -62,7 +68,7 @@ def _load_model(path: str, mtime: float) -> Checkpoint:
 
 def load_model(info: CheckpointInfo) -> Checkpoint:
     """The model in eval mode, gradients off; never call .train() or an optimizer on it (it is shared)."""
-    return _load_model(str(info.path), _mtime(info.path))
+    return _load_model(str(info.path), file_version(info.path))
 
 
 @st.cache_resource(show_spinner="Loading data...")
@@ -104,4 +110,4 @@ def _latents(path: str, mtime: float, latents_file: str, dataset_name: str) -> L
 
 def latents(info: CheckpointInfo) -> Latents:
     """Test-split codes and maps for a checkpoint, shared read-only."""
-    return _latents(str(info.path), _mtime(info.path), str(info.latents_path), info.dataset)
+    return _latents(str(info.path), file_version(info.path), str(info.latents_path), info.dataset)

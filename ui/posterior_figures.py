@@ -12,7 +12,7 @@ from vae_core.posterior import ImagePosterior, sigma_ellipse
 from vae_core.projection import LatentPCA
 
 from .figures import PALETTE
-from .loaders import latents
+from .loaders import file_version, latents
 
 STAR = {"symbol": "star", "color": "#FFD700", "line": {"color": "#000", "width": 1.5}}
 SAMPLE = {"color": "white", "line": {"color": "#222", "width": 1.5}}
@@ -27,8 +27,7 @@ def _test_map(path: str, mtime: float, _info: CheckpointInfo) -> tuple[LatentPCA
 
 def test_map(info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
     """PCA fitted to the test codes, their 2-D coordinates and labels (once per checkpoint file)."""
-    mtime = info.path.stat().st_mtime if info.path.exists() else 0.0
-    return _test_map(str(info.path), mtime, info)
+    return _test_map(str(info.path), file_version(info.path), info)
 
 
 def _classes(fig: go.Figure, xy: np.ndarray, labels: np.ndarray, names: tuple[str, ...], legend: bool) -> None:
@@ -74,8 +73,8 @@ def map_figure(
 ) -> go.Figure:
     """The test codes (PCA of the model's codes, coloured by class), the image as a star and its samples."""
     pca = test_map(info)[0]
-    mtime = info.path.stat().st_mtime if info.path.exists() else 0.0
-    fig = go.Figure(_map_of_test_codes(str(info.path), mtime, title, class_names, info), _validate=False)
+    base = _map_of_test_codes(str(info.path), file_version(info.path), title, class_names, info)
+    fig = go.Figure(base, _validate=False)
     _posterior(fig, pca, post, samples, star=20)
     return fig
 

@@ -3,8 +3,6 @@ and its figures: the validity map, the scoreboard table, label and KL bars, the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,20 +18,13 @@ from vae_core.shapes import FACTOR_RANGES, SHAPE_NAMES, render_shapes
 from vae_core.validity import ValidityMap
 
 from .figures import PALETTE
-from .loaders import dataset, latents, load_model
+from .loaders import dataset, file_version, latents, load_model
 
 # Confidence: dark where nothing recognisable decodes, light where the classifier is sure.
 CONFIDENCE_SCALE = [[0.0, "#1f1d2b"], [0.5, "#5b4f8a"], [0.8, "#b7a9e0"], [0.9, "#e9e4fa"], [1.0, "#ffffff"]]
 THRESHOLD_COLOUR = "#f2c14e"
 MODEL_COLOURS = ("#0072B2", "#D55E00")
 NO_BAR = {"displayModeBar": False}
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 @st.cache_data(show_spinner="Computing every metric for this model (about half a minute, once)...", max_entries=128)
@@ -57,17 +48,19 @@ def _saved_scores(path: str, mtime: float, metrics_mtime: float) -> Scores | Non
 
 def saved_scores(info: CheckpointInfo) -> Scores | None:
     """The precomputed scoreboard if it is up to date, else None (never computes: for overview tables)."""
-    return _saved_scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)))
+    return _saved_scores(str(info.path), file_version(info.path), file_version(metrics_path(info.path)))
 
 
 def scores(info: CheckpointInfo) -> Scores:
     """A checkpoint's scoreboard: precomputed beside it (shipped models), else computed now, once, and cached."""
-    return _scores(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), info.shipped, info)
+    return _scores(str(info.path), file_version(info.path), file_version(metrics_path(info.path)), info.shipped, info)
 
 
 def validity_chart(info: CheckpointInfo, title: str, height: int) -> go.Figure:
     """``validity_figure`` of a checkpoint, built once per process and file version (shared: never mutate it)."""
-    return _validity_chart(str(info.path), _mtime(info.path), _mtime(metrics_path(info.path)), title, height, info)
+    return _validity_chart(
+        str(info.path), file_version(info.path), file_version(metrics_path(info.path)), title, height, info
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

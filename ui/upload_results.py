@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from vae_core.catalog import CheckpointInfo
 from vae_core.model import VAE
 from vae_core.posterior import ImagePosterior, image_posterior, posterior_samples
 from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_upload
 
 from .figures import png
+from .loaders import model_key
 from .posterior_figures import map_figure, zoom_figure
 from .safe_text import escape_markdown
 from .sidebar import ModelPair
@@ -46,10 +46,6 @@ def prepare(data: bytes) -> Prepared:
 def judge(model_key: str, image: np.ndarray, _model: VAE) -> ImagePosterior:
     """One model's reconstruction and loss terms for one 28x28 image (``model_key`` names the model in the cache)."""
     return image_posterior(_model, image)
-
-
-def _key(info: CheckpointInfo) -> str:
-    return f"{info.path}@{info.path.stat().st_mtime if info.path.exists() else 0}"
 
 
 def square(img: np.ndarray, fill: float | None = None) -> np.ndarray:
@@ -93,7 +89,9 @@ def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_na
         st.markdown(f"**{escape_markdown(title)}**")
         steps_row(result)
         models = pair.both()
-        verdicts = [(label, info, ckpt, judge(_key(info), result.image, ckpt.model)) for label, info, ckpt in models]
+        verdicts = [
+            (label, info, ckpt, judge(model_key(info), result.image, ckpt.model)) for label, info, ckpt in models
+        ]
         cols = st.columns([1] + [2] * len(verdicts))
         with cols[0]:
             st.image(png(result.image, 4), caption="what the models see (28x28)", width=112, output_format="PNG")
