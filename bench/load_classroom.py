@@ -214,12 +214,16 @@ async def run(args: argparse.Namespace) -> int:
     print("server RSS (MB) over time:")
     for t, mb, label in memory[:: max(1, len(memory) // 24)] + [memory[-1]]:
         print(f"  t={t:6.1f}s  {mb:7.0f} MB  {label}")
+    settled = memory[0][1]
     for wave in range(1, args.waves + 1):
         open_mb = [m for _, m, label in memory if label == f"class {wave}: sessions open"]
         after_mb = [m for _, m, label in memory if label == f"class {wave}: after close"]
         first, last = (after_mb[0], after_mb[-1]) if after_mb else (float("nan"), float("nan"))
+        grew = f"{last - settled:+.0f} MB on the class before" if wave > 1 else "the first class fills the caches"
+        settled = last
         print(
-            f"class {wave}: peak while open {max(open_mb, default=0):.0f} MB; after close {first:.0f} -> {last:.0f} MB"
+            f"class {wave}: peak while open {max(open_mb, default=0):.0f} MB; "
+            f"after close {first:.0f} -> {last:.0f} MB ({grew})"
         )
     print(f"idle before the first class: {memory[0][1]:.0f} MB")
     ok = not stats["errors"] and alive and stats["finished"] == args.sessions * args.waves

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import requests.adapters
 import websockets
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.Common_pb2 import FileUploaderState, FileURLsRequest, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from urllib3.util.retry import Retry
 
 XSRF_COOKIE = "_streamlit_xsrf"
 EARLY = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
@@ -64,6 +66,11 @@ class ProtocolSession:
     async def connect(self) -> None:
         """The first page load: the HTML, the health check (it sets the XSRF cookie), then the websocket."""
         self.http = requests.Session()
+        # uvicorn closes a keep-alive connection after 5 idle seconds; a request sent on it at that moment is reset.
+        # Browsers resend such a request once on a fresh connection; so does this client (GET and PUT only).
+        self.http.mount(
+            "http://", requests.adapters.HTTPAdapter(max_retries=Retry(total=1, status=0, backoff_factor=0))
+        )
         for path in ("/", "/_stcore/health", "/_stcore/host-config"):
             r = await asyncio.to_thread(self.http.get, self.base + path, timeout=self.timeout)
             if r.status_code != 200:
