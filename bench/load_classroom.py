@@ -7,9 +7,10 @@ Starts the app once and holds N concurrent sessions that speak Streamlit's **web
 without a browser's rendering). Each student arrives during the ramp and walks a bounded loop over every page,
 pausing like a person between steps (``--think`` seconds, +-50 %, seeded): home -> train -> latent map (click a
 random test image or place on the map) -> sliders (release the pad at a random code) -> interpolate -> upload (a
-digit of their own: every upload differs) -> smoothness. It reports errors (exceptions shown on a page,
-time-outs, refused requests), p50/p95 latency of the server interactions (request sent -> run finished and its
-images fetched), and the server's RSS over time, until ``--settle`` seconds after every session closed.
+digit of their own, drawn small or a 12-megapixel phone photo (``--photos``): every upload differs) ->
+smoothness. It reports errors (exceptions shown on a page, time-outs, refused requests), p50/p95 latency of the
+server interactions (request sent -> run finished and its images fetched), and the server's RSS over time,
+until ``--settle`` seconds after every session closed.
 
 Why the protocol rather than browsers: 30 headless Chromium contexts on the same 2 cores need more CPU than the
 server they measure (``bench/load_classroom_browser.py`` does that, and tops out near 10 sessions here). The live
@@ -74,6 +75,19 @@ def handwritten_digit(rng: random.Random) -> bytes:
     return buf.getvalue()
 
 
+def phone_photo(rng: random.Random) -> bytes:
+    """A student's phone photo of a digit on paper: 12 megapixels of JPEG, upright or sideways, uneven light."""
+    w, h = rng.choice([(4032, 3024), (3024, 4032)])
+    light = np.linspace(rng.uniform(170, 200), rng.uniform(220, 250), w, dtype=np.float32)
+    img = Image.fromarray(np.repeat(light[None, :], h, axis=0).astype(np.uint8)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    points = [(rng.uniform(0.3, 0.7) * w, rng.uniform(0.2, 0.8) * h) for _ in range(rng.randint(3, 6))]
+    draw.line(points, fill=(rng.randint(10, 60),) * 3, width=min(w, h) // 20, joint="curve")
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
 def map_click(session: ProtocolSession, rng: random.Random) -> dict:
     """What plotly sends when this student clicks a random point of the VAE map (a test image or the plane)."""
     _, chart = session.find("plotly_chart", "vae_map")
@@ -107,8 +121,8 @@ def pad_release(session: ProtocolSession, rng: random.Random) -> dict:
     return {"zs": {m["label"]: [round(rng.uniform(-2, 2), 3) for _ in m["z"]] for m in header["models"]}}
 
 
-async def student(i: int, url: str, args: argparse.Namespace, stats: dict) -> None:
-    rng = random.Random(1000 + i)
+async def student(i: int, url: str, args: argparse.Namespace, stats: dict, wave: int) -> None:
+    rng = random.Random(1000 * wave + i)  # seeded; every class has new students (new uploads, new clicks)
 
     async def think() -> None:
         await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
@@ -138,8 +152,12 @@ async def student(i: int, url: str, args: argparse.Namespace, stats: dict) -> No
                     )
                     await think()
                 elif page == "Upload":
-                    name = f"student{i}-digit{_round}.png"
-                    record("upload", await session.upload("upload_images", name, handwritten_digit(rng)))
+                    if rng.random() < args.photos:
+                        name, mime = f"student{i}-photo{_round}.jpg", "image/jpeg"
+                        data = await asyncio.to_thread(phone_photo, rng)
+                    else:
+                        name, mime, data = f"student{i}-digit{_round}.png", "image/png", handwritten_digit(rng)
+                    record("upload", await session.upload("upload_images", name, data, mime))
                     await think()
     except (TimeoutError, ProtocolError, OSError, ConnectionError) as e:
         stats["errors"].append(f"session {i} at {step}: {type(e).__name__}: {str(e)[:200]}")
@@ -180,7 +198,7 @@ async def run(args: argparse.Namespace) -> int:
             done = asyncio.Event()
             sampler = asyncio.create_task(sample_memory(f"class {wave}: sessions open", done))
             t0 = time.perf_counter()
-            await asyncio.gather(*(student(i, url, args, stats) for i in range(args.sessions)))
+            await asyncio.gather(*(student(i, url, args, stats, wave) for i in range(args.sessions)))
             load_seconds += time.perf_counter() - t0
             done.set()
             await sampler
@@ -238,10 +256,13 @@ def main() -> int:
     p.add_argument("--ramp", type=float, default=1.0, help="seconds between two students' arrivals")
     p.add_argument("--settle", type=float, default=60.0, help="seconds to watch memory after the sessions close")
     p.add_argument("--waves", type=int, default=2, help="classes one after the other (memory must level off)")
+    p.add_argument("--photos", type=float, default=0.25, help="share of uploads that are 12-megapixel phone photos")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a step counts as an error")
     args = p.parse_args()
     if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20 or not 1 <= args.waves <= 5:
         p.error("--sessions must be 1..100, --rounds 1..20 and --waves 1..5 (the load stays bounded)")
+    if not 0 <= args.photos <= 1:
+        p.error("--photos is a share of the uploads, from 0 to 1")
     os.environ.setdefault("VAE_EXPLORER_USER_CHECKPOINTS", tempfile.mkdtemp())
     return asyncio.run(run(args))
 

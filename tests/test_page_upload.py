@@ -5,6 +5,7 @@ joins the catalog."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -66,7 +67,13 @@ def test_a_good_png_shows_steps_both_reconstructions_and_losses(digit_png):
     assert "VAE reconstruction" in text and "Autoencoder reconstruction" in text
     assert re.search(r"reconstruction \d+\.\d nats · KL \d+\.\d nats\s+-ELBO \d+\.\d nats", text)
     assert "(no KL term: not a probabilistic model)" in text
-    assert len(at.get("plotly_chart")) == 2  # where it lands, on each model's map
+    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]  # where it lands, on each model's map
+    assert [m["layout"]["title"]["text"] for m in maps] == [
+        "Where it lands: VAE latent space",
+        "Where it lands: Autoencoder latent space",
+    ]
+    vae_names, ae_names = ({t.get("name") for t in m["data"]} for m in maps)
+    assert {"your image", "z ~ q(z|x)"} <= vae_names and "your image" in ae_names and "z ~ q(z|x)" not in ae_names
     assert any(c.startswith("8 codes drawn from q(z|x), decoded") for c in captions)
     assert "Light background detected: inverted" in visible("\n".join(c.value for c in at.caption))
     assert not at.error
@@ -174,4 +181,18 @@ def test_canvas_strokes_prepare_like_mnist():
     Image.fromarray(canvas).save(buf, format="PNG")
     prepared = prepare(buf.getvalue())
     assert prepared.error is None and not prepared.result.inverted
+    assert prepared.result.image.shape == (28, 28)
+
+
+def test_a_class_of_phone_photos_keeps_only_thumbnails_in_the_shared_cache():
+    """Cached preparations hold each step at thumbnail size (a 12-megapixel photo's full steps are ~7 MB)."""
+    from ui.upload_results import STEP_SIDE, prepare
+
+    paper = np.full((3024, 4032), 225, np.uint8)
+    paper[600:2400, 1900:2150] = 30  # a 1
+    buf = io.BytesIO()
+    Image.fromarray(paper).save(buf, format="JPEG", quality=85)
+    prepared = prepare(buf.getvalue())
+    assert prepared.error is None and prepared.result.inverted
+    assert all(max(img.shape) <= STEP_SIDE for _, img in prepared.result.steps)
     assert prepared.result.image.shape == (28, 28)

@@ -249,6 +249,50 @@ def test_exif_orientation_is_applied(orientation: int, turns: int) -> None:
     np.testing.assert_array_equal(shown > 128, np.rot90(stored, k=turns) > 128)
 
 
+def _phone_photo(exif: Image.Exif | None = None) -> bytes:
+    """A 4032 x 3024 JPEG of a dark "1" (bar and flag, as ``_one_on_white``) on light paper."""
+    img = np.full((3024, 4032), 230, dtype=np.uint8)
+    img[500:2500, 1900:2200] = 20
+    img[500:800, 1500:1900] = 20
+    return _encode(Image.fromarray(img), "JPEG", quality=90, **({"exif": exif} if exif else {}))
+
+
+def test_phone_photo_is_decoded_at_a_reduced_scale_and_still_prepared() -> None:
+    """A 12-megapixel JPEG is decoded at half size (never below the 1024-pixel working size), not in full."""
+    data = _phone_photo()
+    assert read_image(data).size == (2016, 1512)
+    result = preprocess_upload(data)
+    assert result.steps[0][1].shape == (768, 1024) and "reduced to 1024 x 768" in result.note
+    _assert_mnist_like(result)
+    height, width = _ink_box(result.image)
+    assert height == 20 and width < height, "the upright 1 stays upright"
+
+
+def test_sideways_phone_photo_is_decoded_small_and_stood_up() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn clockwise to show
+    assert read_image(_phone_photo(exif)).size == (1512, 2016)
+
+
+def test_steps_for_display_are_thumbnails_and_the_digit_is_untouched() -> None:
+    result = preprocess_upload(_phone_photo())
+    small = result.for_display(224)
+    assert [name for name, _ in small.steps] == [name for name, _ in result.steps]
+    for (name, big), (_, thumb) in zip(result.steps, small.steps, strict=True):
+        if max(big.shape) > 224:
+            assert max(thumb.shape) == 224, name
+            assert thumb.shape[0] / thumb.shape[1] == pytest.approx(big.shape[0] / big.shape[1], rel=0.05), name
+        else:
+            assert thumb is big, f"{name} is small already: kept as it is"
+    assert [img.shape for _, img in small.steps][:2] == [(168, 224), (168, 224)]
+    assert small.image is result.image and small.steps[-1][1] is result.image
+    assert small.note == result.note and small.inverted == result.inverted
+    cropped = dict(small.steps)["cropped"]
+    assert cropped.min() >= 0.0 and cropped.max() <= 1.0 and cropped.max() > 0.9, "area averaging keeps the ink"
+    with pytest.raises(ValueError, match="at least 1 pixel"):
+        result.for_display(0)
+
+
 def test_corrupt_exif_is_ignored_quietly() -> None:
     stored = np.zeros((16, 32), dtype=np.uint8)
     stored[:8, :8] = 255

@@ -11,7 +11,7 @@ from vae_core.catalog import CheckpointInfo
 from vae_core.posterior import ImagePosterior, sigma_ellipse
 from vae_core.projection import LatentPCA
 
-from .figures import PALETTE
+from .figures import PALETTE, PrebuiltFigure
 from .loaders import file_version, latents
 
 STAR = {"symbol": "star", "color": "#FFD700", "line": {"color": "#000", "width": 1.5}}
@@ -42,18 +42,22 @@ def _classes(fig: go.Figure, xy: np.ndarray, labels: np.ndarray, names: tuple[st
         )  # fmt: skip
 
 
-def _posterior(fig: go.Figure, pca: LatentPCA, post: ImagePosterior, samples: np.ndarray | None, star: int) -> None:
-    """Ellipses (2-D VAE), samples and the star, in the map's PCA coordinates."""
+def _posterior_traces(pca: LatentPCA, post: ImagePosterior, samples: np.ndarray | None, star: int) -> list[dict]:
+    """Ellipses (2-D VAE), samples and the star, in the map's PCA coordinates, as plotly trace dicts."""
+    traces: list[dict] = []
     if post.logvar is not None and len(post.mu) == 2:
         for k in (1, 2):
             ring = pca.transform(sigma_ellipse(post.mu, post.logvar, k))
             line = {"color": "#222", "width": 2 if k == 1 else 1.2, "dash": "solid" if k == 1 else "dot"}
-            fig.add_trace(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", name=f"{k} sigma of q(z|x)", line=line))
+            traces.append(_scatter(ring, "lines", f"{k} sigma of q(z|x)", line=line))
     if samples is not None:
-        s = pca.transform(samples)
-        fig.add_trace(go.Scatter(x=s[:, 0], y=s[:, 1], mode="markers", name="z ~ q(z|x)", marker={"size": 8, **SAMPLE}))
-    c = pca.transform(post.mu[None])
-    fig.add_trace(go.Scatter(x=c[:, 0], y=c[:, 1], mode="markers", name="your image", marker={"size": star, **STAR}))
+        traces.append(_scatter(pca.transform(samples), "markers", "z ~ q(z|x)", marker={"size": 8, **SAMPLE}))
+    traces.append(_scatter(pca.transform(post.mu[None]), "markers", "your image", marker={"size": star, **STAR}))
+    return traces
+
+
+def _scatter(xy: np.ndarray, mode: str, name: str, **style: dict) -> dict:
+    return {"type": "scatter", "x": xy[:, 0].tolist(), "y": xy[:, 1].tolist(), "mode": mode, "name": name, **style}
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -74,9 +78,7 @@ def map_figure(
     """The test codes (PCA of the model's codes, coloured by class), the image as a star and its samples."""
     pca = test_map(info)[0]
     base = _map_of_test_codes(str(info.path), file_version(info.path), title, class_names, info)
-    fig = go.Figure(base, _validate=False)
-    _posterior(fig, pca, post, samples, star=20)
-    return fig
+    return PrebuiltFigure({**base, "data": [*base["data"], *_posterior_traces(pca, post, samples, star=20)]})
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -84,8 +86,8 @@ def _map_of_test_codes(
     path: str, mtime: float, title: str, class_names: tuple[str, ...], _info: CheckpointInfo
 ) -> dict:
     """``map_figure`` without the image: built and checked once per checkpoint, kept as plotly's dict (shared by
-    every session, never mutated: ``go.Figure(d, _validate=False)`` copies it). Building it on every upload's
-    rerun was most of the Upload page's server time."""
+    every session and never modified; each upload adds its traces to a copy of the list, ``PrebuiltFigure``).
+    Building it on every upload's rerun was most of the Upload page's server time."""
     _pca, xy, labels = test_map(_info)
     fig = go.Figure()
     _classes(fig, xy, labels, class_names, legend=True)
@@ -102,7 +104,7 @@ def zoom_figure(
     fig = go.Figure()
     near = np.all(np.abs(xy - centre) < r, axis=1)
     _classes(fig, xy[near], labels[near], class_names, legend=False)
-    _posterior(fig, pca, post, samples, star=16)
+    fig.add_traces(_posterior_traces(pca, post, samples, star=16))
     fig.update_xaxes(range=[centre[0] - r, centre[0] + r])
     fig.update_yaxes(range=[centre[1] - r, centre[1] + r], scaleanchor="x", scaleratio=1)
     return _layout(fig, "VAE up close: the cloud q(z|x) your image is encoded to")

@@ -23,6 +23,8 @@ from .safe_text import escape_markdown
 from .sidebar import ModelPair
 
 N_SAMPLES = 8
+STEP_WIDTH = 112  # CSS pixels of one preprocessing step's thumbnail
+STEP_SIDE = 2 * STEP_WIDTH  # pixels kept per step: sharp on a high-density screen
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ class Prepared:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def prepare(data: bytes) -> Prepared:
-    """Read and normalise an uploaded file (cached by its bytes, so reruns cost nothing)."""
+    """Read and normalise an uploaded file (cached by its bytes, so reruns cost nothing). The steps are kept at
+    thumbnail size: a class's phone photos would otherwise hold ~7 MB each in this cache (450 MB when full)."""
     try:
-        return Prepared(preprocess_upload(data), None)
+        return Prepared(preprocess_upload(data).for_display(STEP_SIDE), None)
     except ImageRejected as e:
         return Prepared(None, str(e))
 
@@ -68,7 +71,10 @@ def steps_row(result: PreprocessResult) -> None:
         with col:
             fill = None if name in ("grayscale", "inverted") else 0.0
             st.image(
-                png(square(img, fill), max(1, 112 // max(img.shape))), caption=name, width=112, output_format="PNG"
+                png(square(img, fill), max(1, STEP_WIDTH // max(img.shape))),
+                caption=name,
+                width=STEP_WIDTH,
+                output_format="PNG",
             )
     if result.note:
         st.caption(escape_markdown(result.note.capitalize()))

@@ -13,6 +13,7 @@ Real MNIST digits pass through unchanged (mean absolute difference about 0.004 o
 from __future__ import annotations
 
 import io
+import math
 import struct
 import warnings
 from dataclasses import dataclass
@@ -74,6 +75,18 @@ class PreprocessResult:
     inverted: bool  # True if the background was light and the image was inverted
     note: str  # a short remark for the user, e.g. "light background detected: inverted", or ""
 
+    def for_display(self, max_side: int) -> PreprocessResult:
+        """The same result with every step larger than ``max_side`` pixels area-averaged down to fit, for a page
+        that shows the steps as thumbnails and keeps results in a cache: a photo's steps at the working size take
+        ~7 MB, reduced to 224 pixels ~0.4 MB. Smaller steps, and ``image`` itself, are kept as they are."""
+        if max_side < 1:
+            raise ValueError(f"max_side must be at least 1 pixel (got {max_side})")
+        steps = [
+            (name, _resize(img, max_side / max(img.shape), Image.Resampling.BOX) if max(img.shape) > max_side else img)
+            for name, img in self.steps
+        ]
+        return PreprocessResult(steps=steps, image=self.image, inverted=self.inverted, note=self.note)
+
 
 def read_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Decode an uploaded file into a grayscale ("L") image, refusing anything unsafe or unreadable.
@@ -116,6 +129,11 @@ def read_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
                 f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels); "
                 f"the limit is {max_pixels / 1e6:g} megapixels. Please resize it and upload it again."
             )
+        if fmt == "JPEG" and max(width, height) > _WORK_SIDE:
+            # A phone photo: libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, never below the working size that
+            # preprocess_digit reduces to anyway. 4-16x less decoding time and memory than the full picture.
+            scale = (_WORK_SIDE + 1) / max(width, height)
+            img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
         try:
             img.load()
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
