@@ -254,7 +254,13 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2, help="loops over the pages per session (bounded)")
     p.add_argument("--think", type=float, default=3.0, help="mean seconds a student pauses between two steps")
     p.add_argument("--ramp", type=float, default=1.0, help="seconds between two students' arrivals")
-    p.add_argument("--settle", type=float, default=60.0, help="seconds to watch memory after the sessions close")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=130.0,
+        help="seconds to watch memory after the sessions close (more than Streamlit's 120 s disconnectedSessionTTL, "
+        "after which a closed tab's state, uploads and images are dropped)",
+    )
     p.add_argument("--waves", type=int, default=2, help="classes one after the other (memory must level off)")
     p.add_argument("--photos", type=float, default=0.25, help="share of uploads that are 12-megapixel phone photos")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a step counts as an error")
