@@ -20,6 +20,7 @@ def test_shipped_server_settings_are_the_classroom_ones():
     assert cfg["server"]["enableXsrfProtection"] is True
     assert cfg["server"]["runOnSave"] is False
     assert cfg["client"]["showErrorDetails"] == "none"  # tracebacks go to the log, never to a student
+    assert cfg["client"]["toolbarMode"] == "viewer"  # nobody clears everyone's cached models from the menu
     # a forced full gc.collect() after every rerun held the GIL ~170 ms per click (bench/load_classroom.py)
     assert cfg["runner"]["postScriptGC"] is False
 
