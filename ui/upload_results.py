@@ -100,7 +100,7 @@ def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_na
         ]
         cols = st.columns([1] + [2] * len(verdicts))
         with cols[0]:
-            st.image(png(result.image, 4), caption="what the models see (28x28)", width=112, output_format="PNG")
+            st.image(png(result.image, 4), caption="what the models see (28x28)", width=STEP_WIDTH, output_format="PNG")
         for col, (label, _info, ckpt, post) in zip(cols[1:], verdicts, strict=True):
             with col:
                 st.markdown(f"**{label} reconstruction**")

@@ -16,7 +16,7 @@ import io
 import math
 import struct
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageOps, features
@@ -85,7 +85,7 @@ class PreprocessResult:
             (name, _resize(img, max_side / max(img.shape), Image.Resampling.BOX) if max(img.shape) > max_side else img)
             for name, img in self.steps
         ]
-        return PreprocessResult(steps=steps, image=self.image, inverted=self.inverted, note=self.note)
+        return replace(self, steps=steps)
 
 
 def read_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -130,8 +130,9 @@ def read_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
                 f"the limit is {max_pixels / 1e6:g} megapixels. Please resize it and upload it again."
             )
         if fmt == "JPEG" and max(width, height) > _WORK_SIDE:
-            # A phone photo: libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, never below the working size that
-            # preprocess_digit reduces to anyway. 4-16x less decoding time and memory than the full picture.
+            # A phone photo: libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, 4-16x less time and memory than the
+            # full picture. Asked for one pixel more than the working size, so preprocess_digit still reduces it
+            # (area-averaged, and said in its note) exactly as it does any large image.
             scale = (_WORK_SIDE + 1) / max(width, height)
             img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
         try:
