@@ -108,8 +108,6 @@ if start:
             train_config=train_config,
             out_dir=user_checkpoint_dir(),
         )
-        if any(i.name == spec.name for i in checkpoint_catalog()):
-            raise JobRefused(f"A checkpoint named {spec.name!r} already exists; choose another name.")
         submit(spec, dataset(ds_name))
         st.toast(
             f"Training {describe(model_config)} {escape_markdown(spec.name)} started", icon=":material/model_training:"

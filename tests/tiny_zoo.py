@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.checkpoints import save_arrays, save_checkpoint
+from vae_core.checkpoints import save_checkpoint
 from vae_core.config import ModelConfig
 from vae_core.data import load_dataset
-from vae_core.latents import compute_latents, latents_path
+from vae_core.latents import compute_latents, save_latents
 
 MODELS = {  # name: (kind, latent_dim, ships a t-SNE)
     "mnist5k-vae-16": ("vae", 16, True),
@@ -50,7 +50,7 @@ def make_tiny_zoo(folder: Path) -> Path:
         arrays = compute_latents(model, ds.test_x, ds.test_y, tsne=False)
         if tsne:
             arrays["tsne"] = stand_in_tsne(arrays["mu"])
-        save_arrays(latents_path(path), arrays, {"split": "test", "n": len(ds.test_x)})
+        save_latents(path, arrays, len(ds.test_x))
     return folder
 
 

@@ -11,9 +11,9 @@ import streamlit as st
 import torch
 
 from vae_core.catalog import CheckpointInfo, scan_checkpoints
-from vae_core.checkpoints import Checkpoint, load_arrays, load_checkpoint
+from vae_core.checkpoints import Checkpoint, load_checkpoint
 from vae_core.data import Dataset, load_dataset
-from vae_core.latents import compute_latents
+from vae_core.latents import load_or_compute_latents
 
 from .server_tuning import disable_nagle
 
@@ -96,13 +96,12 @@ class Latents:
 
 
 @st.cache_resource(show_spinner="Encoding the test images...", max_entries=64)
-def _latents(path: str, mtime: float, latents_file: str, dataset_name: str) -> Latents:
-    lp = Path(latents_file)
-    if lp.is_file():
-        arrays, _ = load_arrays(lp)
-    else:  # a user's checkpoint without precomputed maps: encode now (no t-SNE until asked for)
+def _latents(path: str, mtime: float, dataset_name: str) -> Latents:
+    def test_split() -> tuple[np.ndarray, np.ndarray]:
         ds = dataset(dataset_name)
-        arrays = compute_latents(_load_model(path, mtime).model, ds.test_x, ds.test_y, tsne=False)
+        return ds.test_x, ds.test_y
+
+    arrays = load_or_compute_latents(path, _load_model(path, mtime).model, test_split)
     for a in arrays.values():
         a.flags.writeable = False
     return Latents(arrays["mu"], arrays.get("logvar"), arrays["labels"], arrays["pca"], arrays.get("tsne"))
@@ -110,4 +109,4 @@ def _latents(path: str, mtime: float, latents_file: str, dataset_name: str) -> L
 
 def latents(info: CheckpointInfo) -> Latents:
     """Test-split codes and maps for a checkpoint, shared read-only."""
-    return _latents(str(info.path), file_version(info.path), str(info.latents_path), info.dataset)
+    return _latents(str(info.path), file_version(info.path), info.dataset)

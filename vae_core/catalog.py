@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checkpoints import FORMAT, MAX_HEADER_BYTES
+from .checkpoints import FORMAT, validate_name
+from .config import ConfigError, ModelConfig
+from .store.files import CheckpointError, json_field, read_file_header
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = REPO_ROOT / "checkpoints"
@@ -52,32 +52,41 @@ class CheckpointInfo:
 
 
 def read_info(path: Path, shipped: bool) -> CheckpointInfo | None:
-    """The header of one checkpoint, or None when the file is not one of ours (it is then ignored)."""
+    """The header of one checkpoint, or None when the file is not one of ours or is damaged (it is then ignored).
+    Read with the same strict parser as a full load, but only the header's bytes."""
     try:
-        with open(path, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            if n > MAX_HEADER_BYTES:
-                return None
-            header = json.loads(f.read(n))
-        md = header.get("__metadata__") or {}
-        if md.get("format") != FORMAT:
+        header = read_file_header(path)
+        if header.metadata.get("format") != FORMAT:
             return None
-        config = json.loads(md["model_config"])
-        meta = json.loads(md.get("meta", "{}"))
-        return CheckpointInfo(
-            name=path.name.removesuffix(".safetensors"),
-            path=path,
-            dataset=str(meta.get("dataset", "?")),
-            kind=str(config.get("kind", "vae")),
-            latent_dim=int(config.get("latent_dim", 0)),
-            beta=float(config.get("beta", 1.0)),
-            description=str(meta.get("description", config.get("kind", ""))),
-            shipped=shipped,
-            meta=meta,
-            config=config,
-        )
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        config = ModelConfig.from_dict(json_field(header.metadata, "model_config", "", "config")).to_dict()
+        meta = json_field(header.metadata, "meta", "{}", "metadata")
+        if not isinstance(meta, dict):
+            return None
+    except (CheckpointError, ConfigError, TypeError):
         return None
+    return CheckpointInfo(
+        name=path.name.removesuffix(".safetensors"),
+        path=path,
+        dataset=str(meta.get("dataset", "?"))[:64],
+        kind=str(config["kind"]),
+        latent_dim=int(config["latent_dim"]),
+        beta=float(config["beta"]),
+        description=str(meta.get("description", config["kind"]))[:200],
+        shipped=shipped,
+        meta=meta,
+        config=config,
+    )
+
+
+def require_free_name(name: str, dirs: list[Path] | None = None) -> str:
+    """The one rule for naming a new checkpoint (Train page, upload import): a valid name (``validate_name``) that no
+    checkpoint uses yet, shipped or trained by anyone, so every menu lists each name once."""
+    validate_name(name)
+    for folder in dirs if dirs is not None else [shipped_checkpoint_dir(), user_checkpoint_dir()]:
+        if (folder / f"{name}.safetensors").exists():
+            whose = "a shipped model" if folder == shipped_checkpoint_dir() else "a checkpoint"
+            raise CheckpointError(f"{whose} named {name!r} already exists; choose another name")
+    return name
 
 
 def scan_checkpoints(dirs: list[tuple[Path, bool]] | None = None) -> list[CheckpointInfo]:

@@ -8,35 +8,53 @@ Files are written atomically and read without unpickling anything, so a user's u
 from __future__ import annotations
 
 import json
-import os
 import re
-import struct
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from .config import ConfigError, ModelConfig
 from .model import VAE, build_model
+from .store.files import (
+    MAX_CHECKPOINT_BYTES,
+    CheckpointError,
+    atomic_write,
+    json_field,
+    load_arrays,
+    parse_safetensors,
+    save_arrays,
+)
+
+__all__ = [
+    "FORMAT",
+    "MAX_CHECKPOINT_BYTES",
+    "PICKLE_SUFFIXES",
+    "Checkpoint",
+    "CheckpointError",
+    "check_forward",
+    "checkpoint_bytes",
+    "load_arrays",
+    "load_checkpoint",
+    "load_checkpoint_bytes",
+    "read_checkpoint_config",
+    "save_arrays",
+    "save_checkpoint",
+    "validate_name",
+]
 
 FORMAT = "vae-explorer/1"
 CODE_VERSION = "0.1.0"
-MAX_CHECKPOINT_BYTES = 50 * 1024 * 1024
-MAX_HEADER_BYTES = 1024 * 1024
 _DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".jit", ".torchscript")
-
-
-class CheckpointError(ValueError):
-    """The file is not a usable checkpoint; the message says what is wrong and what to do."""
+# A model's codes and outputs on ordinary inputs stay far inside this; a file whose model leaves it (weights scaled
+# by 1e30, say) would break every page that picks it, so it is refused when loaded.
+MAX_ABS_CODE = 1e4
 
 
 @dataclass
@@ -53,61 +71,15 @@ class Checkpoint:
 
 
 def validate_name(name: str) -> str:
-    """A checkpoint name that cannot escape its folder: lowercase letters, digits, '-' and '_'."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or name in _RESERVED:
+    """A checkpoint name that cannot escape its folder: lowercase letters, digits, '-' and '_'. The one name rule
+    of the Train page, the Upload page's import and the CLI."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in _RESERVED:
+        shown = repr(name)[:80]
         raise CheckpointError(
-            f"{name!r} is not a valid checkpoint name: use 1-64 lowercase letters, digits, '-' or '_', "
+            f"{shown} is not a valid checkpoint name: use 1-64 lowercase letters, digits, '-' or '_', "
             "starting with a letter or digit (for example 'my-vae-16')"
         )
     return name
-
-
-STALE_TEMP_SECONDS = 60.0  # a temp file this old was left by a writer that died (a save takes well under a second)
-
-
-def remove_stale_temps(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
-    """Delete ``.NAME.*.tmp`` files older than ``max_age`` seconds that a killed writer left in ``folder``."""
-    removed = []
-    now = time.time()
-    for tmp in folder.glob(".*.safetensors.*.tmp"):
-        try:
-            if now - tmp.stat().st_mtime > max_age:
-                tmp.unlink()
-                removed.append(tmp)
-        except OSError:  # another writer removed or replaced it meanwhile
-            continue
-    return removed
-
-
-def _atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
-    """Temp file in the same folder, flush + fsync, then rename; a crash leaves the old file intact (and at
-    worst a stray temp file, which the catalog ignores and the next save in that folder removes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if the name exists: two users saving the same name never overwrite each other.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise CheckpointError(f"a checkpoint named {path.stem!r} already exists; choose another name") from None
-            os.unlink(tmp)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def checkpoint_bytes(model: VAE, meta: dict[str, Any] | None = None, half: bool = False) -> bytes:
@@ -131,7 +103,7 @@ def save_checkpoint(
     if path.suffix != ".safetensors":
         raise CheckpointError(f"checkpoints are .safetensors files (got {path.name!r})")
     try:
-        _atomic_write(path, checkpoint_bytes(model, meta, half), overwrite)
+        atomic_write(path, checkpoint_bytes(model, meta, half), overwrite)
     except PermissionError:
         raise CheckpointError(
             f"cannot write to {path.parent}: the folder is read-only. Choose a writable folder."
@@ -143,23 +115,6 @@ def save_checkpoint(
     return path
 
 
-def _parse_header(data: bytes) -> tuple[dict[str, Any], int]:
-    if len(data) < 8:
-        raise CheckpointError("the file is too short to be a safetensors checkpoint (it may be truncated)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > MAX_HEADER_BYTES:
-        raise CheckpointError(f"the safetensors header claims {n} bytes (limit {MAX_HEADER_BYTES}); file refused")
-    if 8 + n > len(data):
-        raise CheckpointError("the file ends inside its header: it is truncated; save or download it again")
-    try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError("the safetensors header is not valid JSON: the file is damaged") from None
-    if not isinstance(header, dict):
-        raise CheckpointError("the safetensors header is not a JSON object: the file is damaged")
-    return header, 8 + n
-
-
 def _expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     with torch.device("meta"):
         model = build_model(config)
@@ -169,60 +124,64 @@ def _expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 def read_checkpoint_config(data: bytes) -> tuple[ModelConfig, dict[str, Any]]:
     """Validate everything except the weights' values, without building the model: size, header, config,
     tensor names, shapes, dtypes and byte ranges. Returns (config, meta)."""
-    if len(data) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_CHECKPOINT_BYTES / 2**20:.0f} MB"
-        )
-    if data[:2] == b"\x80\x02" or data[:2] == b"PK" or data[:1] == b"\x80":
-        raise CheckpointError(
-            "this looks like a pickled PyTorch file (.pt/.pth/.pkl). Loading those can run arbitrary code, so "
-            "they are refused; export the weights with safetensors and this project's config instead"
-        )
-    header, data_start = _parse_header(data)
-    metadata = header.pop("__metadata__", None) or {}
-    if metadata.get("format") != FORMAT:
+    header = parse_safetensors(data, check_layout=False)
+    if header.metadata.get("format") != FORMAT:
         raise CheckpointError(
             "this safetensors file is not a VAE-explorer checkpoint (its metadata has no "
             f"'format': '{FORMAT}'); train or save it with this project"
         )
     try:
-        config = ModelConfig.from_dict(json.loads(metadata.get("model_config", "")))
-        meta = json.loads(metadata.get("meta", "{}"))
-    except json.JSONDecodeError:
-        raise CheckpointError("the checkpoint's config is not valid JSON") from None
+        config = ModelConfig.from_dict(json_field(header.metadata, "model_config", "", "checkpoint's config"))
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"the checkpoint's config is invalid: {e}") from None
+    meta = json_field(header.metadata, "meta", "{}", "checkpoint's metadata")
     if not isinstance(meta, dict):
         raise CheckpointError("the checkpoint's metadata must be a JSON object")
     expected = _expected_shapes(config)
-    names = set(header)
+    names = set(header.tensors)
     if names != set(expected):
         missing, extra = sorted(set(expected) - names), sorted(names - set(expected))
         raise CheckpointError(
             "the weights do not match the config: "
             + (f"missing {', '.join(missing[:4])}" if missing else "")
             + ("; " if missing and extra else "")
-            + (f"unexpected {', '.join(extra[:4])}" if extra else "")
+            + (f"unexpected {', '.join(n[:60] for n in extra[:4])}" if extra else "")
         )
-    body = len(data) - data_start
-    for key, info in header.items():
-        if not isinstance(info, dict) or info.get("dtype") not in _DTYPES:
+    for key, entry in header.tensors.items():
+        if entry.dtype not in _DTYPES:
+            raise CheckpointError(f"weight {key!r} has dtype {entry.dtype}; only F32, F16 and BF16 are accepted")
+        if entry.shape != expected[key]:
             raise CheckpointError(
-                f"weight {key!r} has dtype {info.get('dtype') if isinstance(info, dict) else '?'}; "
-                "only F32, F16 and BF16 are accepted"
+                f"weight {key!r} has shape {list(entry.shape)} but the config needs {list(expected[key])}"
             )
-        shape = tuple(info.get("shape", ()))
-        if shape != expected[key]:
-            raise CheckpointError(f"weight {key!r} has shape {list(shape)} but the config needs {list(expected[key])}")
-        begin, end = info.get("data_offsets", (0, -1))
-        itemsize = 2 if info["dtype"] != "F32" else 4
-        if not (0 <= begin <= end <= body) or end - begin != itemsize * int(np.prod(shape)):
-            raise CheckpointError(f"weight {key!r} points outside the file or has the wrong size: the file is damaged")
+    header.check_layout()
     return config, meta
 
 
+@torch.no_grad()
+def check_forward(model: VAE) -> None:
+    """Encode and decode a few fixed probe images (black, white, noise); every code must be finite and within
+    +-MAX_ABS_CODE and every output finite, or the model would break the pages that use it."""
+    probe = torch.rand((4, 1, 28, 28), generator=torch.Generator().manual_seed(0))
+    probe[0], probe[1] = 0.0, 1.0
+    mu, logvar = model.encode(probe)
+    z = torch.cat([mu, model.sample_prior(4, generator=torch.Generator().manual_seed(0))])
+    out = model.decode(z)
+    std = model.decoder_std()
+    if not (torch.isfinite(mu).all() and mu.abs().max() <= MAX_ABS_CODE):
+        raise CheckpointError(
+            "this model's codes for ordinary images are not finite or are absurdly large (its weights are broken "
+            "or scaled far beyond anything training produces); it is refused"
+        )
+    if (logvar is not None and not torch.isfinite(logvar).all()) or not torch.isfinite(out).all():
+        raise CheckpointError("this model produces NaN or infinite values on ordinary inputs; it is refused")
+    if std is not None and not torch.isfinite(std).all():
+        raise CheckpointError("this model's decoder variance is not finite; it is refused")
+
+
 def load_checkpoint_bytes(data: bytes, name: str = "") -> Checkpoint:
-    """Validate, build the model from its config, load weights strictly, check they are finite; eval mode."""
+    """Validate, build the model from its config, load weights strictly, check they are finite and that a forward
+    pass on probe images is too; eval mode, gradients off."""
     config, meta = read_checkpoint_config(data)
     try:
         state = st_load(data)
@@ -236,6 +195,7 @@ def load_checkpoint_bytes(data: bytes, name: str = "") -> Checkpoint:
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    check_forward(model)
     return Checkpoint(model=model, meta=meta, name=name)
 
 
@@ -254,20 +214,3 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         limit = MAX_CHECKPOINT_BYTES / 2**20
         raise CheckpointError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {limit:.0f} MB")
     return load_checkpoint_bytes(path.read_bytes(), name=path.stem)
-
-
-def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> Path:
-    """Precomputed arrays beside a checkpoint (``NAME.latents.safetensors``), written atomically."""
-    path = Path(path)
-    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
-    data = st_save(tensors, metadata={"meta": json.dumps(meta or {})})
-    _atomic_write(path, data, overwrite=True)
-    return path
-
-
-def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read what ``save_arrays`` wrote (no pickle)."""
-    data = Path(path).read_bytes()
-    header, _ = _parse_header(data)
-    meta = json.loads((header.get("__metadata__") or {}).get("meta", "{}"))
-    return {k: v.numpy() for k, v in st_load(data).items()}, meta

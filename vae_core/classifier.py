@@ -27,8 +27,9 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from .checkpoints import MAX_CHECKPOINT_BYTES, PICKLE_SUFFIXES, CheckpointError, _atomic_write, _parse_header
+from .checkpoints import PICKLE_SUFFIXES
 from .data import Dataset
+from .store.files import MAX_CHECKPOINT_BYTES, CheckpointError, atomic_write, json_field, parse_safetensors
 
 CLASSIFIER_FORMAT = "vae-explorer-classifier/1"
 
@@ -228,7 +229,7 @@ def save_classifier(trained: TrainedClassifier, path: str | Path, *, half: bool 
         "config": json.dumps(trained.model.config.to_dict()),
         "meta": json.dumps(trained.meta),
     }
-    _atomic_write(path, st_save(state, metadata=metadata), overwrite=True)
+    atomic_write(path, st_save(state, metadata=metadata), overwrite=True)
     return path
 
 
@@ -242,13 +243,12 @@ def load_classifier(path: str | Path) -> TrainedClassifier:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB; refused")
     data = path.read_bytes()
-    header, _ = _parse_header(data)
-    metadata = header.get("__metadata__") or {}
+    metadata = parse_safetensors(data).metadata
     if metadata.get("format") != CLASSIFIER_FORMAT:
         raise CheckpointError(f"{path.name} is not a VAE-explorer classifier (no 'format': '{CLASSIFIER_FORMAT}')")
     try:
-        config = ClassifierConfig.from_dict(json.loads(metadata["config"]))
-        meta = json.loads(metadata.get("meta", "{}"))
+        config = ClassifierConfig.from_dict(json_field(metadata, "config", "", "classifier's config"))
+        meta = json_field(metadata, "meta", "{}", "classifier's metadata")
         model = Classifier(config)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path.name} has an invalid config: {e}") from None

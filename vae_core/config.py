@@ -12,6 +12,9 @@ Likelihood = Literal["bernoulli", "gaussian"]
 MODEL_KINDS: tuple[str, ...] = ("vae", "ae")
 LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
 LATENT_DIM_RANGE = (1, 64)
+# Physical range of a Gaussian decoder's per-pixel log-variance: exp(-20) is sigma 5e-5 (of a [0, 1] pixel), exp(5)
+# sigma 12; anything beyond overflows or underflows float32 arithmetic in the likelihood and in sampling.
+LOGVAR_RANGE = (-20.0, 5.0)
 # The architecture is fixed to 28x28 single-channel images (every dataset in the registry yields them).
 IMAGE_SIZE = 28
 
@@ -69,8 +72,10 @@ class ModelConfig:
         for c in self.channels:
             _check_int("channels", c, 1, 512)
         _check_int("hidden", self.hidden, 1, 4096)
+        _check_range("logvar_min", self.logvar_min, *LOGVAR_RANGE)
+        _check_range("logvar_max", self.logvar_max, *LOGVAR_RANGE)
         if not self.logvar_min < self.logvar_max:
-            raise ConfigError("logvar_min must be below logvar_max")
+            raise ConfigError(f"logvar_min must be below logvar_max (got {self.logvar_min} and {self.logvar_max})")
 
     @property
     def is_vae(self) -> bool:

@@ -7,6 +7,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from .catalog import require_free_name, shipped_checkpoint_dir
+from .checkpoints import CheckpointError
 from .data import Dataset, load_dataset
 from .jobs import JobSpec, TrainingJob
 from .training import Callback
@@ -109,8 +111,10 @@ class JobRegistry:
                 )
             if any(j.spec.path == spec.path and j.status.active for j in self._jobs.values()):
                 raise JobRefused(f"Another training will save a checkpoint named {spec.name!r}; choose another name.")
-            if spec.path.exists():
-                raise JobRefused(f"A checkpoint named {spec.name!r} already exists; choose another name.")
+            try:
+                require_free_name(spec.name, [shipped_checkpoint_dir(), spec.out_dir])
+            except CheckpointError as e:
+                raise JobRefused(f"{str(e)[0].upper()}{str(e)[1:]}.") from None
             job = TrainingJob(spec, self.slots, load=load, callbacks=callbacks)
             job.owner_alive = lambda: self.owner_alive(job.job_id)
             self._jobs[job.job_id] = job

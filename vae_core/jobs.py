@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .checkpoints import CheckpointError, save_arrays, save_checkpoint, validate_name
+from .checkpoints import CheckpointError, validate_name
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import Dataset, load_dataset
-from .latents import compute_latents, latents_path
+from .latents import save_with_latents
 from .model import VAE, build_model
 from .train import describe
 from .training import Callback, TrainingStopped, TrainState, train
@@ -333,14 +333,7 @@ class TrainingJob:
         assert self.model is not None and self._dataset is not None
         path = Path(self.spec.out_dir) / f"{name}.safetensors"
         meta = {**self._result_meta, "weights_dtype": "float32"}
-        save_checkpoint(self.model, path, meta, overwrite=False)
-        ds = self._dataset
-        arrays = compute_latents(self.model, np.array(ds.test_x), np.array(ds.test_y), tsne=False)
-        try:
-            save_arrays(latents_path(path), arrays, {"split": "test", "n": len(ds.test_x)})
-        except OSError as e:  # the pages can encode the test split themselves; the checkpoint is what matters
-            logger.warning("could not save the latent maps beside %s: %s", path, e)
-        return path
+        return save_with_latents(self.model, path, meta, self._dataset.test_x, self._dataset.test_y)
 
 
 def queue_message(running: int, position: int) -> str:

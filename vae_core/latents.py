@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from .checkpoints import save_checkpoint
 from .model import VAE
 from .projection import LatentPCA, TSNESettings, fit_tsne
+from .store.files import CheckpointError, content_hash, load_arrays, save_arrays
 from .training import as_tensor
+
+logger = logging.getLogger(__name__)
 
 
 @torch.no_grad()
@@ -90,6 +97,8 @@ def compute_latents(
 ) -> dict[str, np.ndarray]:
     """What the app needs to open instantly: codes of the test split and their 2-D PCA and t-SNE coordinates."""
     mu, logvar = encode_images(model, images)
+    if not np.isfinite(mu).all() or (logvar is not None and not np.isfinite(logvar).all()):
+        raise CheckpointError("this model's codes for the test images are not finite; it cannot be mapped")
     out = {"mu": mu, "labels": np.asarray(labels, dtype=np.int64), "pca": LatentPCA().fit_transform(mu)}
     if logvar is not None:
         out["logvar"] = logvar
@@ -102,3 +111,72 @@ def latents_path(checkpoint_path: str | Path) -> Path:
     """``NAME.safetensors`` -> ``NAME.latents.safetensors``."""
     p = Path(checkpoint_path)
     return p.with_name(p.stem + ".latents.safetensors")
+
+
+def save_latents(checkpoint_path: str | Path, arrays: dict[str, np.ndarray], n: int) -> Path:
+    """Write ``arrays`` beside the checkpoint, recording the checkpoint's content hash: latents can then never be
+    paired with another version of the checkpoint (a crash between the two writes, a file replaced by hand)."""
+    meta = {"split": "test", "n": int(n), "checkpoint_sha256": content_hash(checkpoint_path)}
+    return save_arrays(latents_path(checkpoint_path), arrays, meta)
+
+
+def load_latents(checkpoint_path: str | Path) -> dict[str, np.ndarray] | None:
+    """The precomputed latents beside a checkpoint, or None when they are missing, damaged, or were computed for
+    another version of the checkpoint (their recorded hash differs from the file's content hash)."""
+    path = latents_path(checkpoint_path)
+    if not path.is_file():
+        return None
+    try:
+        arrays, meta = load_arrays(path)
+    except CheckpointError as e:
+        logger.warning("ignoring %s: %s", path, e)
+        return None
+    if meta.get("checkpoint_sha256") != content_hash(checkpoint_path) or "mu" not in arrays or "pca" not in arrays:
+        logger.warning("ignoring %s: it was computed for another version of %s", path.name, Path(checkpoint_path).name)
+        return None
+    return arrays
+
+
+def load_or_compute_latents(
+    checkpoint_path: str | Path, model: VAE, test_split: Callable[[], tuple[np.ndarray, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """The rule every page uses: the precomputed latents when they belong to this checkpoint, else encode the test
+    split now (``test_split()`` returns its images and labels; no t-SNE, which takes too long to wait for)."""
+    arrays = load_latents(checkpoint_path)
+    if arrays is None:
+        images, labels = test_split()
+        arrays = compute_latents(model, images, labels, tsne=False)
+    return arrays
+
+
+def save_with_latents(
+    model: VAE,
+    path: str | Path,
+    meta: dict[str, Any],
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    half: bool = False,
+    overwrite: bool = False,
+    tsne: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """The one way a model is saved with its maps (CLI, Train page, upload import): compute the latents of the
+    weights as stored first (nothing is written if that fails), then the checkpoint, then the latents with the
+    checkpoint's hash. If the latents cannot be written the checkpoint still stands; pages encode it themselves."""
+    stored = model
+    if half:  # the maps must describe the float16 weights that are written, not the float32 ones in memory
+        stored = copy.deepcopy(model)
+        stored.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
+    try:
+        arrays = compute_latents(stored, np.asarray(images), np.asarray(labels), tsne=tsne, progress=progress)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"this model's codes could not be mapped ({e}); it was not saved") from None
+    path = save_checkpoint(model, path, meta, half=half, overwrite=overwrite)
+    try:
+        save_latents(path, arrays, len(images))
+    except (OSError, CheckpointError) as e:
+        logger.warning("could not save the latent maps beside %s: %s", path, e)
+    return path

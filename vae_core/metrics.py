@@ -12,7 +12,6 @@ What is computed is ``scoreboard.compute_scores``; the metrics themselves live i
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 import time
@@ -23,10 +22,12 @@ from pathlib import Path
 import torch
 
 from .catalog import scan_checkpoints, shipped_checkpoint_dir, user_checkpoint_dir
-from .checkpoints import Checkpoint, CheckpointError, _atomic_write, load_checkpoint_bytes
+from .checkpoints import Checkpoint, CheckpointError, load_checkpoint_bytes
 from .classifier import classifier_path, load_classifier, save_classifier, train_classifier
 from .data import Dataset, DatasetUnavailable, load_dataset
 from .scoreboard import METRICS_VERSION, SPECS, Scores, ScoreSettings, compute_scores
+from .store.files import atomic_write
+from .train import THREADS, CliParser, ensure_writable_dir, int_range
 
 
 def file_sha256(path: str | Path) -> str:
@@ -79,7 +80,7 @@ def score_checkpoint(
 def write_scores(scores: Scores, checkpoint_path: str | Path) -> Path:
     """Write ``NAME.metrics.json`` beside the checkpoint, atomically."""
     out = metrics_path(checkpoint_path)
-    _atomic_write(out, scores.to_json().encode("utf-8"), overwrite=True)
+    atomic_write(out, scores.to_json().encode("utf-8"), overwrite=True)
     return out
 
 
@@ -115,13 +116,14 @@ def ensure_classifier(dataset_name: str, folder: Path, epochs: int, log: Callabl
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vae_core.metrics", description=__doc__.splitlines()[0])
+    """Score the chosen checkpoints. A mistake on the command line is one ``error:`` line and exit status 2."""
+    p = CliParser(prog="python -m vae_core.metrics", description=__doc__.splitlines()[0])
     p.add_argument("--all", action="store_true", help="every checkpoint in the shipped folder")
     p.add_argument("--only", nargs="*", default=[], help="these checkpoint names (shipped or trained in the app)")
     p.add_argument("--force", action="store_true", help="rescore even when the saved scoreboard is up to date")
     p.add_argument("--quick", action="store_true", help="tiny sample sizes: for trying the command out, not to ship")
-    p.add_argument("--classifier-epochs", type=int, default=8)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--classifier-epochs", type=int_range(1, 1000), default=8)
+    p.add_argument("--threads", type=THREADS, default=0, help="torch CPU threads (0 = torch's default)")
     args = p.parse_args(argv)
     if not args.all and not args.only:
         p.error("say which checkpoints: --all, or --only NAME [NAME ...]")
@@ -139,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     start, failures = time.perf_counter(), 0
     try:
         for dataset_name in sorted({i.dataset for i in infos}):
+            if not classifier_path(folder, dataset_name).is_file():
+                ensure_writable_dir(folder)  # before training it, not after
             ensure_classifier(dataset_name, folder, args.classifier_epochs, print)
-    except (DatasetUnavailable, OSError) as e:
+    except (DatasetUnavailable, CheckpointError, OSError, ValueError) as e:
         print(f"error: could not build a classifier: {e}", file=sys.stderr)
         return 2
     for info in infos:
@@ -148,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{info.name}] up to date")
             continue
         try:
+            ensure_writable_dir(info.path.parent)  # the scoreboard is written beside the checkpoint
             scores = score_checkpoint(info.path, settings)
         except (CheckpointError, DatasetUnavailable, ValueError) as e:
             print(f"[{info.name}] skipped: {e}", file=sys.stderr)

@@ -8,19 +8,16 @@ import re
 from pathlib import Path, PurePath
 from typing import Any
 
-import numpy as np
-
+from .catalog import require_free_name, shipped_checkpoint_dir
 from .checkpoints import (
     PICKLE_SUFFIXES,
     Checkpoint,
     CheckpointError,
     load_checkpoint_bytes,
-    save_arrays,
-    save_checkpoint,
     validate_name,
 )
 from .data import DATASETS, Dataset
-from .latents import compute_latents, latents_path
+from .latents import save_with_latents
 from .train import describe
 
 # Archives that hold pickles too (TorchScript, torch.save's zip format under another name).
@@ -95,8 +92,6 @@ def clean_meta(checkpoint: Checkpoint, dataset: str) -> dict[str, Any]:
 def import_checkpoint(checkpoint: Checkpoint, name: str, dataset: Dataset, out_dir: str | Path) -> Path:
     """Save a validated upload as ``out_dir/NAME.safetensors`` (never overwriting) with its test-split codes and PCA
     map beside it, so every page can use it at once. Raises CheckpointError (bad name, name taken, disk full...)."""
-    path = Path(out_dir) / f"{validate_name(name)}.safetensors"
-    save_checkpoint(checkpoint.model, path, clean_meta(checkpoint, dataset.name), overwrite=False)
-    arrays = compute_latents(checkpoint.model, np.array(dataset.test_x), np.array(dataset.test_y), tsne=False)
-    save_arrays(latents_path(path), arrays, {"split": "test", "n": len(dataset.test_x)})
-    return path
+    path = Path(out_dir) / f"{require_free_name(name, [shipped_checkpoint_dir(), Path(out_dir)])}.safetensors"
+    meta = clean_meta(checkpoint, dataset.name)
+    return save_with_latents(checkpoint.model, path, meta, dataset.test_x, dataset.test_y)

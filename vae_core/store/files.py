@@ -1,0 +1,287 @@
+"""The one file format every saved thing uses: a safetensors file, its header parsed strictly, written atomically.
+
+A safetensors file is ``<u64 little-endian header length N> <N bytes of JSON header> <tensor bytes>``
+(https://github.com/huggingface/safetensors). The header maps tensor names to ``{"dtype", "shape",
+"data_offsets"}`` and may hold ``"__metadata__"``: a map of strings to strings. ``parse_header`` turns *any* byte
+string into either a validated ``Header`` or a ``CheckpointError`` whose message says what is wrong; it never
+raises anything else (no KeyError, RecursionError, OverflowError...), so a page can show the message as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load as np_load
+from safetensors.numpy import save as np_save
+
+MAX_CHECKPOINT_BYTES = 50 * 1024 * 1024
+MAX_HEADER_BYTES = 1024 * 1024
+# Bytes per element of every dtype the safetensors format defines (the loaders accept fewer; see checkpoints.py).
+DTYPE_SIZES = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+    "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
+}  # fmt: skip
+_ARRAY_DTYPES = {"F16", "F32", "F64", "I32", "I64", "U8"}
+_MAX_DIM = 2**31  # no real tensor dimension comes near; keeps the size arithmetic small
+_PICKLE_MESSAGE = (
+    "this looks like a pickled PyTorch file (.pt/.pth/.pkl). Loading those can run arbitrary code, so they are "
+    "refused; export the weights with safetensors and this project's config instead"
+)
+
+
+class CheckpointError(ValueError):
+    """The file is not a usable checkpoint; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """Where one tensor lives in the file: dtype, shape and its byte range within the data section."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Header:
+    """A validated safetensors header: string metadata, tensor entries, and where the data section starts."""
+
+    metadata: dict[str, str]
+    tensors: dict[str, TensorEntry]
+    data_start: int
+    file_size: int
+
+    def check_layout(self) -> None:
+        """Every tensor's byte range matches its dtype and shape, and the tensors tile the data section exactly
+        (no gaps, no overlaps, nothing after them), as the safetensors format requires."""
+        for name, e in self.tensors.items():
+            if e.end - e.begin != DTYPE_SIZES[e.dtype] * math.prod(e.shape):
+                raise CheckpointError(f"weight {name[:60]!r} has the wrong number of bytes: the file is damaged")
+        body = self.file_size - self.data_start
+        cursor = 0
+        for entry in sorted(self.tensors.values(), key=lambda e: (e.begin, e.end)):
+            if entry.begin != cursor:
+                raise CheckpointError("the weights overlap or leave gaps in the file: the file is damaged")
+            cursor = entry.end
+        if cursor != body:
+            what = "ends before its weights do" if cursor > body else "has bytes after its weights"
+            raise CheckpointError(f"the file {what}: it is truncated or damaged; save or download it again")
+
+
+def looks_like_pickle(data: bytes) -> bool:
+    """True for what ``torch.save`` and ``pickle.dumps`` really start with: a zip archive (torch >= 1.6), or the
+    pickle PROTO opcode 0x80 followed by a protocol number 2-5. Asked only *after* a file failed to parse as
+    safetensors: a good safetensors file may start with these bytes (they are its header length)."""
+    return data[:4] == b"PK\x03\x04" or (len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5)
+
+
+def _load_json(raw: bytes | str, what: str) -> Any:
+    """JSON from bytes, with every way it can fail (bad UTF-8, bad syntax, too deep, a 5,000-digit integer,
+    duplicate keys) turned into a CheckpointError."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise ValueError("duplicate key")
+        return out
+
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        raise CheckpointError(f"the {what} is not valid JSON: the file is damaged") from None
+
+
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tensor_entry(name: str, info: Any) -> TensorEntry:
+    damaged = f"weight {name[:60]!r} has a malformed entry in the header: the file is damaged"
+    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+        raise CheckpointError(damaged)
+    dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(dtype, str) or not isinstance(shape, list) or not isinstance(offsets, list):
+        raise CheckpointError(damaged)
+    dims = [_as_int(d) for d in shape]
+    bounds = [_as_int(o) for o in offsets]
+    if len(shape) > 8 or any(d is None or not 0 <= d <= _MAX_DIM for d in dims):
+        raise CheckpointError(f"weight {name[:60]!r} has an impossible shape: the file is damaged")
+    if len(bounds) != 2 or any(o is None for o in bounds) or not 0 <= bounds[0] <= bounds[1]:
+        raise CheckpointError(damaged)
+    if dtype not in DTYPE_SIZES:
+        raise CheckpointError(f"weight {name[:60]!r} has unknown dtype {dtype[:20]!r}: the file is damaged")
+    return TensorEntry(dtype, tuple(dims), bounds[0], bounds[1])
+
+
+def parse_header(data: bytes, file_size: int | None = None, *, check_layout: bool = True) -> Header:
+    """Validate the header at the start of ``data`` (the whole file, or at least its header when ``file_size``
+    gives the whole file's size). Checks the length prefix, the JSON, the metadata's types, every tensor entry,
+    and (unless ``check_layout`` is False: the caller then calls ``Header.check_layout`` itself, after checks whose
+    messages say more) the byte layout."""
+    size = len(data) if file_size is None else file_size
+    data = bytes(data[: 8 + MAX_HEADER_BYTES])
+    if len(data) < 8:
+        raise CheckpointError("the file is too short to be a safetensors checkpoint (it may be truncated)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > MAX_HEADER_BYTES:
+        raise CheckpointError(f"the safetensors header claims {n} bytes (limit {MAX_HEADER_BYTES}); file refused")
+    if 8 + n > min(len(data), size):
+        raise CheckpointError("the file ends inside its header: it is truncated; save or download it again")
+    raw = data[8 : 8 + n]
+    if not raw.startswith(b"{"):
+        raise CheckpointError("the safetensors header is not a JSON object: the file is damaged")
+    header = _load_json(raw, "safetensors header")
+    if not isinstance(header, dict):
+        raise CheckpointError("the safetensors header is not a JSON object: the file is damaged")
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise CheckpointError("the header's __metadata__ must map names to strings: the file is damaged")
+    tensors = {name: _tensor_entry(name, info) for name, info in header.items()}
+    parsed = Header(metadata=metadata, tensors=tensors, data_start=8 + n, file_size=size)
+    if check_layout:
+        parsed.check_layout()
+    return parsed
+
+
+def parse_safetensors(data: bytes, *, check_layout: bool = True) -> Header:
+    """``parse_header`` for a whole file in memory, refusing oversized files first and naming pickles (which are
+    refused, never opened) when the bytes are not safetensors."""
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_CHECKPOINT_BYTES / 2**20:.0f} MB"
+        )
+    try:
+        return parse_header(data, check_layout=check_layout)
+    except CheckpointError:
+        if looks_like_pickle(data):
+            raise CheckpointError(_PICKLE_MESSAGE) from None
+        raise
+
+
+def read_file_header(path: Path) -> Header:
+    """The header of a file on disk, reading only the header's bytes."""
+    try:
+        with open(path, "rb") as f:
+            prefix = f.read(8)
+            n = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else 0
+            rest = f.read(min(n, MAX_HEADER_BYTES))
+            size = os.fstat(f.fileno()).st_size
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
+    return parse_header(prefix + rest, file_size=size)
+
+
+def json_field(metadata: dict[str, str], key: str, default: str, what: str) -> Any:
+    """One JSON-encoded field of the metadata (e.g. the model config), parsed with the same care as the header."""
+    return _load_json(metadata.get(key, default), what)
+
+
+STALE_TEMP_SECONDS = 60.0  # a temp file this old was left by a writer that died (a save takes well under a second)
+
+
+def remove_stale_temps(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete ``.NAME.*.tmp`` files older than ``max_age`` seconds that a killed writer left in ``folder``."""
+    removed = []
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > max_age:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # another writer removed or replaced it meanwhile
+            continue
+    return removed
+
+
+def atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
+    """Temp file in the same folder, flush + fsync, then rename; a crash leaves the old file intact (and at
+    worst a stray temp file, which the catalog ignores and the next save in that folder removes).
+
+    With ``overwrite=False`` the file is linked into place, which fails if the name exists: two users saving the
+    same name never overwrite each other."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise CheckpointError(f"a checkpoint named {path.stem!r} already exists; choose another name") from None
+            os.unlink(tmp)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes: the one key that names a checkpoint's version (caches, latents beside it)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return ""
+    return _hash_of(str(p), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _hash_of(path: str, mtime_ns: int, size: int) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> Path:
+    """Numpy arrays in a safetensors file with JSON ``meta`` (e.g. the latents beside a checkpoint), atomically."""
+    path = Path(path)
+    data = np_save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata={"meta": json.dumps(meta or {})})
+    atomic_write(path, data, overwrite=True)
+    return path
+
+
+def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read what ``save_arrays`` wrote (no pickle); a damaged file raises CheckpointError."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
+    header = parse_safetensors(data)
+    meta = json_field(header.metadata, "meta", "{}", "arrays' metadata")
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path.name}: the arrays' metadata must be a JSON object")
+    if any(e.dtype not in _ARRAY_DTYPES for e in header.tensors.values()):
+        raise CheckpointError(f"{path.name}: arrays must be float or integer numbers")
+    try:
+        arrays = np_load(data)
+    except Exception:  # safetensors raises its own error types for malformed bodies
+        raise CheckpointError(f"{path.name}: the arrays could not be read; the file is damaged") from None
+    return arrays, meta
