@@ -6,10 +6,13 @@ python -m vae_core.train --dataset mnist5k --model vae --latent-dim 16 --epochs 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -119,8 +122,76 @@ def train_and_save(
     return model, result, meta
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vae_core.train", description=__doc__.splitlines()[0])
+class UsageError(SystemExit):
+    """A user's mistake on the command line, already reported as one ``error:`` line; exits with status 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse that reports a mistake as one line, ``error: what is wrong and what to do``, instead of the usage
+    text plus a message (or a traceback). Every ``python -m vae_core.*`` command uses it."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message}".replace("\n", "\\n"), file=sys.stderr)
+        raise UsageError(message)
+
+
+def int_range(low: int, high: int, meaning: str = ""):
+    """An argparse ``type=`` for a whole number in [low, high]; ``meaning`` explains a special value (0 = ...)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}{f' ({meaning})' if meaning else ''} (got {text!r})"
+            )
+        return value
+
+    return parse
+
+
+def ensure_writable_dir(folder: Path) -> Path:
+    """Create ``folder`` if it is missing and prove it is writable by creating (and removing) a temp file in it,
+    so a long job never learns at the end that it cannot save. Raises ValueError saying what to do."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder; choose a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot create the folder {folder} ({e.strerror or e}); choose another folder") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"cannot write to {folder} ({e.strerror or e}); choose a folder you can write to") from None
+    return folder
+
+
+THREADS = int_range(0, 1024, "0 = torch's default")  # --threads of every command
+
+# TrainConfig/ModelConfig field -> the option that sets it, so a range error names what to change.
+_OPTION_OF_FIELD = {
+    "latent_dim": "--latent-dim",
+    "beta": "--beta",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "seed": "--seed",
+    "mc_samples": "--mc-samples",
+    "kl_warmup_epochs": "--kl-warmup",
+    "max_train": "--max-train",
+}
+
+
+def build_parser() -> CliParser:
+    p = CliParser(prog="python -m vae_core.train", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist5k", choices=sorted(DATASETS))
     p.add_argument("--model", default="vae", choices=["vae", "ae"])
     p.add_argument("--latent-dim", type=int, default=16)
@@ -136,22 +207,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc-samples", type=int, default=1)
     p.add_argument("--no-binarize", action="store_true", help="train on grey levels (no dynamic binarization)")
     p.add_argument("--max-train", type=int, default=None, help="use only this many training images")
-    p.add_argument("--iwae-k", type=int, default=0, help="estimate the test NLL with the IWAE bound, K samples")
+    p.add_argument(
+        "--iwae-k",
+        type=int_range(0, 100_000, "0 = no IWAE estimate"),
+        default=0,
+        help="estimate the test NLL with the IWAE bound, K samples (VAE only)",
+    )
     p.add_argument("--float32", action="store_true", help="store float32 weights (default float16)")
     p.add_argument("--no-tsne", action="store_true", help="skip the precomputed t-SNE map")
     p.add_argument("--out", required=True, help="checkpoint name, e.g. my-vae")
-    p.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
+    p.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="created if missing; must be writable")
     p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--threads", type=THREADS, default=0, help="torch CPU threads (0 = torch's default)")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+@dataclass(frozen=True)
+class TrainRequest:
+    """What the command line asked for, checked: nothing here can fail once training has started."""
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+    out: Path
+
+
+def check_args(parser: CliParser, args: argparse.Namespace) -> TrainRequest:
+    """Every check that does not need the data, before any is loaded: the configs' ranges, the options that only
+    make sense together, the name, and a writable output folder (created if missing). A problem is reported
+    through ``parser.error``, one line naming the option."""
     try:
-        name = validate_name(args.out)
         model_config = model_config_from_args(args)
         train_config = TrainConfig(
             dataset=args.dataset,
@@ -165,9 +249,43 @@ def main(argv: list[str] | None = None) -> int:
             binarize=not args.no_binarize,
             max_train=args.max_train,
         )
-        out = Path(args.out_dir) / f"{name}.safetensors"
-        if out.exists() and not args.overwrite:
-            raise CheckpointError(f"{out} exists; pass --overwrite to replace it or choose another --out")
+    except ConfigError as e:
+        option = _OPTION_OF_FIELD.get(str(e).split(" ", 1)[0])
+        parser.error(f"argument {option}: {e}" if option else str(e))
+    if args.model == "ae" and args.kl_only:
+        parser.error("argument --kl-only: an autoencoder has no KL term; use --model vae or drop --kl-only")
+    if args.kl_only and args.beta == 0:
+        parser.error("argument --kl-only: with --beta 0 nothing is left to train; drop --beta 0 or --kl-only")
+    if args.model == "ae" and args.iwae_k:
+        parser.error("argument --iwae-k: the IWAE bound needs a VAE (an autoencoder has no q(z|x)); use --model vae")
+    try:
+        name = validate_name(args.out)
+    except CheckpointError as e:
+        parser.error(f"argument --out: {e}")
+    try:
+        folder = ensure_writable_dir(Path(args.out_dir))
+    except ValueError as e:
+        parser.error(f"argument --out-dir: {e}")
+    out = folder / f"{name}.safetensors"
+    if out.exists() and not out.is_file():
+        parser.error(f"argument --out: {out} exists and is not a file; choose another --out")
+    if out.exists() and not args.overwrite:
+        parser.error(f"argument --out: {out} exists; pass --overwrite to replace it or choose another --out")
+    return TrainRequest(model_config, train_config, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check everything, then train and save. Returns 0, or 2 after one ``error:`` line on stderr."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        request = check_args(parser, args)
+    except UsageError:
+        return 2
+    model_config, train_config, out = request.model_config, request.train_config, request.out
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
         dataset = load_dataset(train_config.dataset)
         dataset_size = len(dataset.train_x)
         n_train = min(dataset_size, args.max_train or dataset_size)
@@ -186,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             callbacks=[TqdmCallback(total)],
             dataset=dataset,
         )
-    except (ConfigError, CheckpointError, DatasetUnavailable, TrainingStopped) as e:
+    except (ConfigError, CheckpointError, DatasetUnavailable, TrainingStopped, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     t = result.test

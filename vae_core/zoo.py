@@ -6,7 +6,6 @@ python -m vae_core.zoo --only mnist5k-vae-16 --quick   # a few epochs, for tryin
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass, field
@@ -55,12 +54,17 @@ def cli_args(spec: Spec, quick: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vae_core.zoo", description="Rebuild the shipped checkpoints.")
-    p.add_argument("--only", nargs="*", help="names to rebuild (default: all)")
+    """Train every chosen spec through ``python -m vae_core.train``. Returns 0, or the first failure's exit code
+    (2 after one ``error:`` line for a mistake on the command line)."""
+    p = train_cli.CliParser(prog="python -m vae_core.zoo", description="Rebuild the shipped checkpoints.")
+    p.add_argument("--only", nargs="*", choices=[s.name for s in SPECS], help="names to rebuild (default: all)")
     p.add_argument("--quick", action="store_true", help="2 epochs on 1,000 images: placeholders, not the real thing")
     p.add_argument("--list", action="store_true", help="print the commands and stop")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads per training (0 = default)")
-    args = p.parse_args(argv)
+    p.add_argument("--threads", type=train_cli.THREADS, default=0, help="torch CPU threads per training (0 = default)")
+    try:
+        args = p.parse_args(argv)
+    except train_cli.UsageError:
+        return 2
     specs = [s for s in SPECS if not args.only or s.name in args.only]
     for spec in specs:
         cmd = cli_args(spec, args.quick) + (["--threads", str(args.threads)] if args.threads else [])
