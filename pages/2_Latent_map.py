@@ -7,6 +7,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from ui import url_params
 from ui.figures import download_csv, download_png, png, show_image
 from ui.latent_map import (
     click_target,
@@ -15,7 +16,6 @@ from ui.latent_map import (
     map_csv_columns,
     map_figure,
     method_name,
-    parse_target,
     tsne_points,
 )
 from ui.loaders import dataset, latents
@@ -30,24 +30,27 @@ st.set_page_config(page_title="Latent map - VAE explorer", page_icon="🗺️", 
 
 ROLE = {"VAE": "vae", "Autoencoder": "ae"}  # which query parameter (?vae_at=, ?ae_at=) holds a map's last click
 TSNE_ITERATIONS = [250, 350, 500, 750, 1000]
+TSNE_URL = {  # TSNESettings field: (query parameter, its parser)
+    "perplexity": ("perplexity", partial(url_params.number, lo=2, hi=100)),
+    "max_iter": ("iters", partial(url_params.whole_number, lo=250, hi=5000)),
+    "seed": ("seed", partial(url_params.whole_number, lo=0, hi=url_params.SEED_MAX)),
+}
+PLACE_LIMIT = 1e4  # far beyond any map's edge (maps span the test codes): a larger ?vae_at= was not written here
 
 
 def fresh_tsne_settings() -> TSNESettings | None:
-    """The t-SNE asked for in the URL (?perplexity=&iters=&seed=), or None for the precomputed one."""
-    qp = st.query_params
-    if "perplexity" not in qp and "iters" not in qp:
+    """The t-SNE asked for in the URL (?perplexity=&iters=&seed=), or None for the precomputed one. Every value is
+    checked here, with the ranges the form offers and the seeds scikit-learn takes: TSNESettings checks nothing."""
+    if "perplexity" not in st.query_params and "iters" not in st.query_params:
         return None
-    try:
-        s = TSNESettings(
-            perplexity=float(qp.get("perplexity", 30)), max_iter=int(qp.get("iters", 500)), seed=int(qp.get("seed", 0))
-        )
-    except ValueError:
-        st.warning("The t-SNE settings in the address are not numbers; showing the precomputed map.")
-        return None
-    if not (2 <= s.perplexity <= 100 and 250 <= s.max_iter <= 5000):
-        st.warning("t-SNE needs perplexity 2-100 and 250-5,000 iterations; showing the precomputed map.")
-        return None
-    return s
+    asked = {}
+    for field, (key, parse) in TSNE_URL.items():
+        value = url_params.read(key, parse, then="showing the precomputed t-SNE")
+        if value is None and st.query_params.get(key):  # refused, and the warning said why
+            return None
+        if value is not None:
+            asked[field] = value
+    return TSNESettings(**asked)
 
 
 def model_map(info: CheckpointInfo, method: str, fresh: TSNESettings | None) -> LatentMap:
@@ -95,7 +98,8 @@ def compute_fresh_tsne(pair: ModelPair) -> None:
                 tsne_points(mu, float(perplexity), int(iters), int(seed))
             bar.progress(1.0, text="Done: the maps below use the fresh t-SNE.")
             st.query_params.update(perplexity=str(perplexity), iters=str(iters), seed=str(seed))
-    if fresh_tsne_settings() is not None and st.button("Back to the precomputed t-SNE"):
+    asked = "perplexity" in st.query_params or "iters" in st.query_params
+    if asked and st.button("Back to the precomputed t-SNE"):
         for k in ("perplexity", "iters", "seed"):
             st.query_params.pop(k, None)
         forget_places()
@@ -173,10 +177,8 @@ def latent_maps(pair: ModelPair) -> None:
     columns = st.columns(2)
     for column, (label, info, ckpt) in zip(columns, models, strict=False):
         role, lmap = ROLE[label], maps[ROLE[label]]
-        raw = st.query_params.get(f"{role}_at")
-        target = parse_target(raw, len(lmap.points_))
-        if raw and target is None:
-            column.warning(f"Ignored ?{role}_at={raw}: not a test image number or an x,y place on the map.")
+        place = partial(url_params.map_place, n_images=len(lmap.points_), limit=PLACE_LIMIT)
+        target = url_params.read(f"{role}_at", place, then="click the map to choose a point", where=column)
         marked = None if target is None else (lmap.points_[target] if isinstance(target, int) else np.array(target))
         with column:
             where = "fresh" if fresh else "precomputed" if method == "tsne" else ""

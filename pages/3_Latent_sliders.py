@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 import torch
 
+from ui import url_params
 from ui.figures import download_png, png
 from ui.live_pad import PadModel, decoder_payload, latent_axes, live_pad, nearest_codes
 from ui.loaders import dataset, latents
+from ui.safe_text import escape_markdown
 from ui.sidebar import model_sidebar
 from vae_core.export import ExportError
 from vae_core.latents import decode_codes, manifold_grid, tile_images
@@ -31,6 +35,7 @@ COLUMNS = pair.both()  # [(label, info, checkpoint)]: the VAE, then its autoenco
 DIM = pair.latent_dim
 N_SLIDERS = min(DIM, 6)
 URL_KEY = {"VAE": "z", "Autoencoder": "z_ae"}  # ?z=0.12,-1.3&z_ae=... reproduces the codes
+Z_LIMIT = 1e4  # far beyond every slider (they span the test codes): a larger number in ?z= was not written here
 MODES = ["Live (in browser)", "Server"]
 SHOWS = ["Decoder mean E[x|z]", "A sample x ~ p(x|z)"]
 data = dataset(pair.dataset)
@@ -43,30 +48,19 @@ def state_key(name: str) -> str:
     return f"lp_z::{name}"
 
 
-def parse_code(text: str | None, label: str) -> np.ndarray | None:
-    """A code from the URL ("0.1,-1.2"), or None (with a note saying why) when it does not fit this model."""
-    if not text:
-        return None
-    try:
-        z = np.array([float(v) for v in text.split(",")])
-    except ValueError:
-        st.warning(f"The link's {URL_KEY[label]}={text!r} is not a list of numbers; starting from a test image.")
-        return None
-    if len(z) != DIM or not np.all(np.isfinite(z)):
-        st.warning(
-            f"The link's {URL_KEY[label]} has {len(z)} numbers but this model has {DIM} latent "
-            "dimensions; starting from a test image instead."
-        )
-        return None
-    return z
+def url_code(label: str) -> np.ndarray | None:
+    """The code in the URL (?z=0.1,-1.2), or None: a code for a model of another size is dropped silently, a
+    malformed one with a warning saying why (ui.url_params)."""
+    parse = partial(url_params.code, dim=DIM, limit=Z_LIMIT)
+    return url_params.read(URL_KEY[label], parse, then="starting from a test image")
+
+
+URL_IMG = url_params.read("img", partial(url_params.whole_number, lo=0, hi=n_test - 1), "starting from image 0")
 
 
 def start_index() -> int:
     """The start image: the widget's value, else the URL's ?img=, else 0 (within the test split)."""
-    try:
-        return int(np.clip(int(st.session_state.get("lp_img", st.query_params.get("img", 0))), 0, n_test - 1))
-    except (TypeError, ValueError):
-        return 0
+    return int(np.clip(st.session_state.get("lp_img", URL_IMG or 0), 0, n_test - 1))
 
 
 def set_codes(zs: dict[str, np.ndarray], python_changed_z: bool) -> None:
@@ -98,7 +92,7 @@ def slider_moved(label: str, name: str, d: int, widget: str) -> None:
 
 for label, info, _ in COLUMNS:  # first visit of this model: the URL's code, else the start image's encoding
     if state_key(info.name) not in st.session_state:
-        z = parse_code(st.query_params.get(URL_KEY[label]), label)
+        z = url_code(label)
         set_codes({label: codes[label].mu[start_index()] if z is None else z}, python_changed_z=True)
 
 
@@ -111,7 +105,7 @@ def server_sliders(current: dict[str, np.ndarray], sample: bool, rev: int) -> No
     """The fallback: st.slider per dimension, decoded on the server (updates when the slider is released)."""
     for col, (label, info, ckpt) in zip(st.columns(len(COLUMNS)), COLUMNS, strict=True):
         with col, st.container(border=True):
-            st.markdown(f"**{label}** `{info.name}`")
+            st.markdown(f"**{label}** · {escape_markdown(info.name)}")
             left, right = st.columns([1, 2])
             image = decode_codes(ckpt.model, current[label][None], sample=sample, seed=0)[0]
             left.image(png(image, 6), caption="a sample x ~ p(x|z)" if sample else "decoder mean E[x|z]")
@@ -181,7 +175,9 @@ def explorer() -> None:
         try:
             sent = live_pad(models, rev=rev, sample=sample, on_release=lambda zs: set_codes(zs, False))
         except ExportError as e:
-            st.error(f"This model cannot be decoded in the browser ({e}). Choose **Server** above.")
+            st.error(
+                f"This model cannot be decoded in the browser ({escape_markdown(e, 300)}). Choose **Server** above."
+            )
             return
         weights = len(decoder_payload(COLUMNS[0][1], COLUMNS[0][2]).blob)
         st.caption(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import url_params
 from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png, show_image
 from ui.loaders import dataset, latents, model_key
+from ui.safe_text import escape_markdown
 from ui.sidebar import ModelPair, model_sidebar
 from vae_core.interpolation import PATHS, DecodedPath, decode_path
 from vae_core.latents import decode_codes, tile_images
@@ -21,15 +25,12 @@ LINE_STYLE = {"linear": "solid", "spherical": "dot"}
 
 
 def initial_state(n_images: int, labels: np.ndarray) -> None:
-    """First visit: take the pair, the steps and the path from the URL (?a=&b=&steps=&path=) or the defaults."""
-    qp = st.query_params
+    """First visit: take the pair, the steps and the path from the URL (?a=&b=&steps=&path=) or the defaults; a
+    value that is not one of them is ignored with a warning saying why (ui.url_params)."""
 
     def number(key: str, default: int, lo: int, hi: int) -> int:
-        try:
-            value = int(qp.get(key, default))
-        except ValueError:
-            return default
-        return value if lo <= value <= hi else default
+        value = url_params.read(key, partial(url_params.whole_number, lo=lo, hi=hi), then=f"using {default}")
+        return default if value is None else value
 
     if "interp_a" not in st.session_state:
         st.session_state.interp_a = number("a", 0, 0, n_images - 1)
@@ -42,7 +43,8 @@ def initial_state(n_images: int, labels: np.ndarray) -> None:
     if "interp_steps" not in st.session_state:
         st.session_state.interp_steps = number("steps", STEPS[2], STEPS[0], STEPS[1])
     if "interp_path" not in st.session_state:
-        st.session_state.interp_path = qp.get("path") if qp.get("path") in PATH_CHOICES else "both"
+        path = st.query_params.get("path")
+        st.session_state.interp_path = path if path in PATH_CHOICES else "both"
 
 
 def random_pair(labels: np.ndarray) -> None:
@@ -163,7 +165,8 @@ def interpolation(pair: ModelPair) -> None:
         path_strips(kind, decoded, a, b)
     st.caption(
         " · ".join(
-            f"{label}: {info.name} ({info.description}, latent dim {info.latent_dim})" for label, info, _ in models
+            f"{label}: {escape_markdown(info.name)} ({escape_markdown(info.description)}, latent dim {info.latent_dim})"
+            for label, info, _ in models
         )
     )
     if pair.ae is None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.figures import png
 from ui.loaders import checkpoint_catalog, dataset, file_version, latents
+from ui.safe_text import escape_markdown
 from ui.sidebar import ModelPair, model_sidebar
 from ui.smoothness import (
     NO_BAR,
@@ -39,7 +40,10 @@ def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
         validity_chart(info, f"<b>{label}</b> · {info.name}", height), key=f"map_{label}_{info.name}", config=NO_BAR
     )
     if vmap is None:
-        st.info(f"No classifier for {info.dataset!r}: the codes are shown without the confidence behind them.")
+        st.info(
+            f"No classifier for {escape_markdown(info.dataset)}: the codes are shown without the confidence behind "
+            "them."
+        )
     elif info.latent_dim == 1:
         st.caption("A 1-D latent: its one dimension runs along the horizontal axis.")
     elif vmap.plane == "pca":
@@ -69,13 +73,13 @@ def verdict(vae: Scores, ae: Scores) -> str:
 
 def scoreboard_section(pair: ModelPair) -> None:
     columns = [(label, scores(info)) for label, info, _ in pair.both()]
-    st.caption(" · ".join(f"{label}: `{info.name}`" for label, info, _ in pair.both()))
+    st.caption(" · ".join(f"{label}: {escape_markdown(info.name)}" for label, info, _ in pair.both()))
     if len(columns) == 2:
         st.success(verdict(columns[0][1], columns[1][1]))
     st.table(scoreboard_table(columns))
     if columns[0][1].values.get("prior_valid") is None:
         st.info(
-            f"There is no classifier for {pair.dataset!r}, so validity is not scored. Build one with "
+            f"There is no classifier for {escape_markdown(pair.dataset)}, so validity is not scored. Build one with "
             "`python -m vae_core.metrics --only NAME` (it trains the missing classifier first)."
         )
     if len(columns) == 2:
@@ -96,8 +100,9 @@ def scoreboard_section(pair: ModelPair) -> None:
         for label, s in columns:
             p, d, cfg = s.provenance, s.details, s.provenance.get("settings", {})
             st.markdown(
-                f"**{label}** `{s.name}`: {cfg.get('n_prior')} prior samples, {cfg.get('n_pairs')} paths of "
-                f"{cfg.get('n_steps')} steps, {d.get('n_test')} test images; test NLL {d.get('test_nll_source')}; "
+                f"**{label}** {escape_markdown(s.name)}: {cfg.get('n_prior')} prior samples, "
+                f"{cfg.get('n_pairs')} paths of {cfg.get('n_steps')} steps, {d.get('n_test')} test images; "
+                f"test NLL {d.get('test_nll_source')}; "
                 f"classifier test accuracy {p.get('classifier_accuracy')}; computed in {p.get('seconds')} s."
             )
 
@@ -143,7 +148,7 @@ def beta_scrubber(infos: list[CheckpointInfo]) -> None:
     )
     st.query_params["beta_model"] = choice
     info = series[names.index(choice)]
-    st.markdown(f"**{short_label(info)}** (`{info.name}`): {stage_story(info)}")
+    st.markdown(f"**{short_label(info)}** ({escape_markdown(info.name)}): {stage_story(info)}")
     left, right = st.columns([3, 2])
     with left:
         latent_view(info, short_label(info), height=460)

@@ -82,8 +82,11 @@ def test_manifold_grids_for_both_models_with_downloads():
 def test_a_shared_url_reproduces_z_and_a_bad_one_explains_itself():
     at = _page(z="1.5,-0.5")
     assert [_slider(at, "z0").value, _slider(at, "z1").value] == pytest.approx([1.5, -0.5])
-    bad = _page(z="1,2,3")
-    assert any("has 3 numbers but this model has 2 latent dimensions" in w.value for w in bad.warning)
+    other_model = _page(z="1,2,3")  # a 3-D model's code: dropped without a word (issue #12)
+    assert not other_model.exception and not other_model.warning
+    assert len(_code(other_model)) == 2
+    bad = _page(z="nan,nan")
+    assert any("Ignored ?z=nan,nan: value 1 of 2 is not a finite number" in w.value for w in bad.warning)
     assert not bad.exception
 
 

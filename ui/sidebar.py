@@ -14,6 +14,7 @@ from vae_core.catalog import CheckpointInfo, find_twin
 from vae_core.checkpoints import Checkpoint, CheckpointError
 
 from .loaders import checkpoint_catalog, load_model, tune_server
+from .safe_text import escape_markdown
 
 DEFAULT_VAE = "mnist5k-vae-16"
 
@@ -53,20 +54,27 @@ def _initial(key: str, options: list[str], default: str | None) -> int:
     return 0
 
 
+def _nats(value: object, sign: float = 1.0) -> str:
+    """A metric from a checkpoint's metadata, which anyone can write: a number shown to 0.1, anything else as "?"."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"{sign * value:.1f}" if ok else "?"
+
+
 def model_card(info: CheckpointInfo) -> None:
-    """Data, latent dim, beta, epochs and the test ELBO terms of one checkpoint."""
-    m = info.meta.get("metrics", {})
+    """Data, latent dim, beta, epochs and the test ELBO terms of one checkpoint (its metadata shown as text)."""
+    m = info.meta.get("metrics")
+    m = m if isinstance(m, dict) else {}
     lines = [
-        f"**{info.name}** - {info.description}",
-        f"data `{info.dataset}` · latent dim {info.latent_dim} · beta {info.beta:g} · "
-        f"{info.meta.get('epochs', '?')} epochs",
+        f"**{escape_markdown(info.name)}** - {escape_markdown(info.description)}",
+        f"data {escape_markdown(info.dataset)} · latent dim {info.latent_dim} · beta {info.beta:g} · "
+        f"{escape_markdown(info.meta.get('epochs', '?'), 20)} epochs",
     ]
     if "test_recon" in m:
-        terms = f"test recon {m['test_recon']:.1f}"
+        terms = f"test recon {_nats(m['test_recon'])}"
         if info.kind == "vae":
-            terms += f" · KL {m.get('test_kl', 0):.1f} · -ELBO {-m.get('test_elbo', 0):.1f} nats"
+            terms += f" · KL {_nats(m.get('test_kl', 0))} · -ELBO {_nats(m.get('test_elbo', 0), -1)} nats"
         if "test_iwae_nll" in m:
-            terms += f" · NLL (IWAE) {m['test_iwae_nll']:.1f}"
+            terms += f" · NLL (IWAE) {_nats(m['test_iwae_nll'])}"
         lines.append(terms)
     st.caption("  \n".join(lines))
 
@@ -118,7 +126,7 @@ def model_sidebar(default_vae: str = DEFAULT_VAE, latent_dim: int | None = None)
             vae = load_model(vae_info)
             ae = load_model(ae_info) if ae_info else None
         except CheckpointError as e:
-            st.error(f"This checkpoint cannot be loaded: {e}")
+            st.error(f"This checkpoint cannot be loaded: {escape_markdown(e, 500)}")
             return None
         with st.expander("Model cards", expanded=False):
             model_card(vae_info)

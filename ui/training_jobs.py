@@ -7,6 +7,8 @@ tab), the job cancels itself. A reloaded tab finds its job again through ``?job=
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -20,11 +22,13 @@ from vae_core.job_registry import JobRegistry
 from vae_core.jobs import JobSnapshot, JobSpec, JobStatus, TrainingJob
 from vae_core.latents import tile_images
 
+from . import url_params
 from .figures import upscale
 from .loaders import checkpoint_catalog, configure_torch, dataset
 from .safe_text import escape_markdown
 
 POLL_SECONDS = 1.0
+JOB_ID = re.compile(r"[0-9a-f]{32}")  # TrainingJob.job_id: uuid4().hex
 
 
 def _session_alive(session_id: str) -> bool:
@@ -52,8 +56,8 @@ def session_id() -> str:
 def my_jobs() -> list[TrainingJob]:
     """This session's jobs, newest first; a job named in ``?job=`` whose tab has gone is taken over."""
     registry = job_registry()
-    wanted = st.query_params.get("job")
-    if wanted and registry.adopt(wanted, session_id()) is None:
+    wanted = url_params.matching("job", JOB_ID)  # anything else is no job of ours: dropped without a word
+    if "job" in st.query_params and (wanted is None or registry.adopt(wanted, session_id()) is None):
         del st.query_params["job"]
     return registry.jobs(session_id())
 
