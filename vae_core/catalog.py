@@ -78,13 +78,15 @@ def read_info(path: Path, shipped: bool) -> CheckpointInfo | None:
     )
 
 
-def require_free_name(name: str, dirs: list[Path] | None = None) -> str:
+def require_free_name(name: str, user_dir: Path | None = None) -> str:
     """The one rule for naming a new checkpoint (Train page, upload import): a valid name (``validate_name``) that no
-    checkpoint uses yet, shipped or trained by anyone, so every menu lists each name once."""
+    checkpoint uses yet, shipped or in the user folder, so every menu lists each name once."""
     validate_name(name)
-    for folder in dirs if dirs is not None else [shipped_checkpoint_dir(), user_checkpoint_dir()]:
+    for folder, whose in (
+        (shipped_checkpoint_dir(), "a shipped model"),
+        (user_dir or user_checkpoint_dir(), "a checkpoint"),
+    ):
         if (folder / f"{name}.safetensors").exists():
-            whose = "a shipped model" if folder == shipped_checkpoint_dir() else "a checkpoint"
             raise CheckpointError(f"{whose} named {name!r} already exists; choose another name")
     return name
 

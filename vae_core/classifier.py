@@ -24,12 +24,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 from torch import nn
 
 from .checkpoints import PICKLE_SUFFIXES
 from .data import Dataset
-from .store.files import MAX_CHECKPOINT_BYTES, CheckpointError, atomic_write, json_field, parse_safetensors
+from .store.files import (
+    MAX_CHECKPOINT_BYTES,
+    CheckpointError,
+    atomic_write,
+    encode_safetensors,
+    json_field,
+    parse_safetensors,
+)
 
 CLASSIFIER_FORMAT = "vae-explorer-classifier/1"
 
@@ -229,7 +235,7 @@ def save_classifier(trained: TrainedClassifier, path: str | Path, *, half: bool 
         "config": json.dumps(trained.model.config.to_dict()),
         "meta": json.dumps(trained.meta),
     }
-    atomic_write(path, st_save(state, metadata=metadata), overwrite=True)
+    atomic_write(path, encode_safetensors(state, metadata), overwrite=True)
     return path
 
 

@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from .catalog import require_free_name, shipped_checkpoint_dir
+from .catalog import require_free_name
 from .checkpoints import CheckpointError
 from .data import Dataset, load_dataset
 from .jobs import JobSpec, TrainingJob
@@ -112,7 +112,7 @@ class JobRegistry:
             if any(j.spec.path == spec.path and j.status.active for j in self._jobs.values()):
                 raise JobRefused(f"Another training will save a checkpoint named {spec.name!r}; choose another name.")
             try:
-                require_free_name(spec.name, [shipped_checkpoint_dir(), spec.out_dir])
+                require_free_name(spec.name, spec.out_dir)
             except CheckpointError as e:
                 raise JobRefused(f"{str(e)[0].upper()}{str(e)[1:]}.") from None
             job = TrainingJob(spec, self.slots, load=load, callbacks=callbacks)

@@ -16,10 +16,10 @@ from typing import Any, NoReturn
 
 import torch
 
-from .checkpoints import CheckpointError, save_arrays, save_checkpoint, validate_name
+from .checkpoints import CheckpointError, validate_name
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import DATASETS, Dataset, DatasetUnavailable, load_dataset
-from .latents import compute_latents, latents_path
+from .latents import save_with_latents
 from .model import VAE, build_model, default_device
 from .objectives import iwae_bound
 from .training import Callback, TrainingStopped, TrainResult, TrainState, evaluation_images, train
@@ -114,11 +114,9 @@ def train_and_save(
         "train_seconds": round(result.seconds, 1),
         "weights_dtype": "float16" if half else "float32",
     }
-    save_checkpoint(model, out, meta, half=half, overwrite=overwrite)
-    if half:  # the maps must describe the weights that were shipped
-        model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
-    arrays = compute_latents(model, dataset.test_x, dataset.test_y, tsne=tsne, progress=log)
-    save_arrays(latents_path(out), arrays, {"split": "test", "n": len(dataset.test_x)})
+    save_with_latents(
+        model, out, meta, dataset.test_x, dataset.test_y, half=half, overwrite=overwrite, tsne=tsne, progress=log
+    )
     return model, result, meta
 
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path, PurePath
 from typing import Any
 
-from .catalog import require_free_name, shipped_checkpoint_dir
+from .catalog import require_free_name
 from .checkpoints import (
     PICKLE_SUFFIXES,
     Checkpoint,
@@ -92,6 +92,6 @@ def clean_meta(checkpoint: Checkpoint, dataset: str) -> dict[str, Any]:
 def import_checkpoint(checkpoint: Checkpoint, name: str, dataset: Dataset, out_dir: str | Path) -> Path:
     """Save a validated upload as ``out_dir/NAME.safetensors`` (never overwriting) with its test-split codes and PCA
     map beside it, so every page can use it at once. Raises CheckpointError (bad name, name taken, disk full...)."""
-    path = Path(out_dir) / f"{require_free_name(name, [shipped_checkpoint_dir(), Path(out_dir)])}.safetensors"
+    path = Path(out_dir) / f"{require_free_name(name, Path(out_dir))}.safetensors"
     meta = clean_meta(checkpoint, dataset.name)
     return save_with_latents(checkpoint.model, path, meta, dataset.test_x, dataset.test_y)

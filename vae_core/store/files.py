@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from safetensors.numpy import load as np_load
-from safetensors.numpy import save as np_save
 
 MAX_CHECKPOINT_BYTES = 50 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
@@ -91,6 +90,9 @@ def _load_json(raw: bytes | str, what: str) -> Any:
     """JSON from bytes, with every way it can fail (bad UTF-8, bad syntax, too deep, a 5,000-digit integer,
     duplicate keys) turned into a CheckpointError."""
 
+    def not_json(name: str) -> Any:  # NaN, Infinity: Python's extension, not JSON
+        raise ValueError(f"{name} is not JSON")
+
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out = dict(pairs)
         if len(out) != len(pairs):
@@ -99,7 +101,7 @@ def _load_json(raw: bytes | str, what: str) -> Any:
 
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, object_pairs_hook=no_duplicates)
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=not_json)
     except (UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         raise CheckpointError(f"the {what} is not valid JSON: the file is damaged") from None
 
@@ -186,6 +188,22 @@ def read_file_header(path: Path) -> Header:
     return parse_header(prefix + rest, file_size=size)
 
 
+def to_json(value: Any) -> str:
+    """Strict JSON text for metadata: NaN and infinities (which JSON lacks, and which Python would write as
+    ``NaN``, breaking every other reader) become null."""
+
+    def finite(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [finite(x) for x in v]
+        return v
+
+    return json.dumps(finite(value), allow_nan=False)
+
+
 def json_field(metadata: dict[str, str], key: str, default: str, what: str) -> Any:
     """One JSON-encoded field of the metadata (e.g. the model config), parsed with the same care as the header."""
     return _load_json(metadata.get(key, default), what)
@@ -259,10 +277,46 @@ def _hash_of(path: str, mtime_ns: int, size: int) -> str:
         return ""
 
 
+_TORCH_DTYPES = {
+    "float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64",
+    "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
+}  # fmt: skip
+
+
+def encode_safetensors(tensors: dict[str, Any], metadata: dict[str, str]) -> bytes:
+    """The bytes of a safetensors file holding ``tensors`` (torch tensors or numpy arrays) and ``metadata``.
+
+    Deterministic, unlike the safetensors library's writer (its metadata map has no fixed order): keys sorted,
+    header padded with spaces to a multiple of 8 bytes (the format's alignment), tensors in name order. So saving
+    what was loaded gives the same bytes, and a file's content hash names its content."""
+    entries: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        array = t.detach().cpu().contiguous() if hasattr(t, "detach") else np.ascontiguousarray(t)
+        dtype = _TORCH_DTYPES.get(str(array.dtype).removeprefix("torch."))
+        if dtype is None:
+            raise CheckpointError(f"cannot store {name!r}: dtype {array.dtype} has no safetensors name here")
+        if hasattr(t, "detach"):  # a torch tensor: its raw bytes, whatever the dtype (bfloat16 has no numpy twin)
+            import torch
+
+            raw = array.reshape(-1).view(torch.uint8).numpy().tobytes()
+        else:
+            raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        entries[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    header = {"__metadata__": dict(sorted(metadata.items())), **entries} if metadata else entries
+    raw_header = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw_header += b" " * (-len(raw_header) % 8)
+    return struct.pack("<Q", len(raw_header)) + raw_header + b"".join(chunks)
+
+
 def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> Path:
     """Numpy arrays in a safetensors file with JSON ``meta`` (e.g. the latents beside a checkpoint), atomically."""
     path = Path(path)
-    data = np_save({k: np.ascontiguousarray(v) for k, v in arrays.items()}, metadata={"meta": json.dumps(meta or {})})
+    data = encode_safetensors(arrays, {"meta": to_json(meta or {})})
     atomic_write(path, data, overwrite=True)
     return path
 
