@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import warnings
 import zlib
@@ -291,6 +292,51 @@ def test_steps_for_display_are_thumbnails_and_the_digit_is_untouched() -> None:
     assert cropped.min() >= 0.0 and cropped.max() <= 1.0 and cropped.max() > 0.9, "area averaging keeps the ink"
     with pytest.raises(ValueError, match="at least 1 pixel"):
         result.for_display(0)
+
+
+def test_large_picture_is_read_reduced_by_a_whole_factor_and_stood_up() -> None:
+    """Over twice the working size, a picture is box-averaged while it is turned gray (4100 // 1025 = 4), never
+    below 1025 pixels, so preprocess_digit still reduces it to 1024 and says so; EXIF orientation still applies."""
+    stored = np.zeros((2000, 4100), dtype=np.uint8)  # wide, with a bright block at the top-left only
+    stored[:500, :500] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn clockwise to show
+    data = _encode(Image.fromarray(stored), "PNG", exif=exif)
+    shown = np.asarray(read_image(data))
+    assert shown.shape == (1025, 500)
+    np.testing.assert_array_equal(shown > 128, np.rot90(stored[::4, ::4], k=-1) > 128)
+
+
+def test_transparent_pixels_colour_does_not_leak_into_a_reduced_picture() -> None:
+    """Box-averaging is done on premultiplied values: a box half transparent and half black ink is half ink, whatever
+    colour the transparent pixels store (here white on the left, black on the right)."""
+    rgba = np.zeros((2100, 2100, 4), dtype=np.uint8)
+    rgba[:, :999, :3] = 255  # transparent white
+    rgba[300:1800, 999:1100, 3] = 255  # an opaque black bar; its first column shares a 2 x 2 box with transparent white
+    gray = np.asarray(read_image(_encode(Image.fromarray(rgba), "PNG"))).astype(int)
+    assert gray.shape == (1050, 1050)
+    assert gray[0, 0] == gray[0, -1] == 255, "background filled white, to contrast with the black ink"
+    assert gray[500, 520] == 0 and abs(gray[500, 499] - 128) <= 1
+
+
+def _rle8_bmp(gray: np.ndarray) -> bytes:
+    """A two-colour image as an 8-bit run-length-encoded BMP (Pillow cannot write one): black 0, white 1."""
+    rows = []
+    for row in gray[::-1] > 128:  # bottom-up
+        edges = [0, *np.flatnonzero(np.diff(row)) + 1, len(row)]
+        rows.append(b"".join(bytes((b - a, int(row[a]))) for a, b in itertools.pairwise(edges)) + b"\x00\x00")
+    pixels = b"".join(rows) + b"\x00\x01"
+    palette = b"\x00\x00\x00\x00\xff\xff\xff\x00" + bytes(4 * 254)
+    h, w = gray.shape
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8, 1, len(pixels), 2835, 2835, 256, 0)
+    offset = 14 + len(info) + len(palette)
+    return b"BM" + struct.pack("<IHHI", offset + len(pixels), 0, 0, offset) + info + palette + pixels
+
+
+def test_run_length_bmp_gives_the_same_digit(reference: PreprocessResult) -> None:
+    data = _rle8_bmp(_one_on_white())
+    assert Image.open(io.BytesIO(data)).info["compression"] == 1
+    np.testing.assert_allclose(preprocess_upload(data).image, reference.image, atol=1e-6)
 
 
 def test_corrupt_exif_is_ignored_quietly() -> None:

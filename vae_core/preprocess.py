@@ -1,9 +1,7 @@
 """A user's upload or drawing -> an MNIST-like 28x28 digit: read safely, then normalise as LeCun did, step by step.
 
-Reading (``read_image``) judges a file by its content, never its name: a byte cap before Pillow sees it, an explicit
-format allowlist, a pixel cap read from the header before any pixel is decoded, decompression bombs as errors, and
-truncated files rejected at ``load()`` (Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is left False). Every refusal
-is an ``ImageRejected`` whose message says what was wrong and what to do instead, never Pillow's own text.
+Reading (``read_image``, in ``image_reader``) judges a file by its content before any pixel is decoded: byte, pixel
+and memory caps, a format allowlist, decompression bombs and truncated files refused with a message that teaches.
 
 Normalising (``preprocess_digit``) follows MNIST (LeCun et al., 1998): white digit on black, cropped to its ink,
 scaled to fit 20x20 keeping the aspect ratio (antialiased), pasted into 28x28 with its centre of mass at (14, 14).
@@ -12,43 +10,35 @@ Real MNIST digits pass through unchanged (mean absolute difference about 0.004 o
 
 from __future__ import annotations
 
-import io
-import math
-import struct
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image, ImageOps, features
+from PIL import Image
 
-MAX_UPLOAD_BYTES: int = 5 * 1024 * 1024
-MAX_PIXELS: int = 16_000_000  # judged from the header before decoding; keep below Pillow's MAX_IMAGE_PIXELS
-ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
-
-_FORMATS_TEXT = "PNG, JPEG, GIF, BMP or WEBP"
-_MB = 1024 * 1024
-# Pillow opens a JPEG carrying an MPF block (many phones and cameras write one) as "MPO", even when asked for
-# JPEG only. It is a JPEG; we use its first picture.
-_FORMAT_ALIASES = {"MPO": "JPEG"}
-# Magic bytes, used only to word the message when Pillow (limited to the allowlist) cannot open a file.
-_ALLOWED_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP"))
-_UNSUPPORTED_MAGIC = (
-    (b"II*\x00", "TIFF images"),
-    (b"MM\x00*", "TIFF images"),
-    (b"II+\x00", "TIFF images"),
-    (b"MM\x00+", "TIFF images"),
-    (b"8BPS", "Photoshop (PSD) files"),
-    (b"%PDF", "PDF documents"),
-    (b"%!PS", "PostScript files"),
-    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000 images"),
-    (b"\xffO\xffQ", "JPEG 2000 images"),
-    (b"qoif", "QOI images"),
-    (b"\x00\x00\x01\x00", "Windows icon (ICO) files"),
-    (b"PK\x03\x04", "ZIP archives"),
+from .image_reader import (
+    ALLOWED_FORMATS,
+    MAX_DECODE_BYTES,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    WORK_SIDE,
+    ImageRejected,
+    read_image,
+    to_gray,
 )
-_HEIF_BRANDS = {b"heic": "HEIC photos", b"heix": "HEIC photos", b"mif1": "HEIF images", b"avif": "AVIF images"}
 
-_WORK_SIDE = 1024  # larger inputs are area-averaged down first: a 20x20 target needs no more, and memory stays low
+__all__ = [
+    "ALLOWED_FORMATS",
+    "MAX_DECODE_BYTES",
+    "MAX_PIXELS",
+    "MAX_UPLOAD_BYTES",
+    "WORK_SIDE",
+    "ImageRejected",
+    "PreprocessResult",
+    "preprocess_digit",
+    "preprocess_upload",
+    "read_image",
+]
+
 _MIN_CONTRAST = 0.15  # ink must differ from the background by this much (of the full 0-1 range) to count,
 _NOISE_SIGMAS = 6.0  # ... and by this many times the background's noise (its robust standard deviation)
 _NOISE_FLOOR = 0.1  # after stretching the background to 0 and the ink to 1, fainter pixels become 0
@@ -58,10 +48,6 @@ _BLANK = (
     "The image looks blank: nothing stands out from the background. "
     "Please draw or photograph one digit, dark on light or light on dark."
 )
-
-
-class ImageRejected(ValueError):
-    """A user-facing message: what was wrong with the file and what to do instead."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value
@@ -88,148 +74,20 @@ class PreprocessResult:
         return replace(self, steps=steps)
 
 
-def read_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode an uploaded file into a grayscale ("L") image, refusing anything unsafe or unreadable.
-
-    The first frame of an animation is used, EXIF orientation is applied, 16-bit images are scaled (not clipped)
-    to 8 bits, and transparent areas are filled with white or black, whichever contrasts with the opaque pixels.
-    Raises ``ImageRejected`` with a message meant for the user.
-    """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"read_image needs the file's bytes (got {type(data).__name__})")
-    data = bytes(data)
-    if not data:
-        raise ImageRejected(f"The file is empty (0 bytes). Please choose an image file: {_FORMATS_TEXT}.")
-    if len(data) > max_bytes:
-        raise ImageRejected(
-            f"The file is {len(data) / _MB:.1f} MB; the limit is {max_bytes / _MB:g} MB. "
-            "Please upload a smaller image (a photo of one digit needs far less)."
-        )
-    too_large = (
-        f"The image is too large: the limit is {max_pixels / 1e6:g} megapixels. "
-        "Please resize it (1000 pixels across is plenty) and upload it again."
-    )
-    # Restored on exit, and Pillow's own settings are untouched. (Before Python 3.14 this is not thread-safe, but
-    # nothing here depends on it: the pixel cap below is lower than the limit at which Pillow warns.)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Pillow's remarks on a user's corrupt EXIF: not ours to log
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise ImageRejected(too_large) from exc
-        except Exception as exc:  # Pillow reports unreadable input with many exception types
-            raise ImageRejected(_unreadable_message(data)) from exc
-        fmt = _FORMAT_ALIASES.get(img.format or "", img.format)
-        if fmt not in ALLOWED_FORMATS:  # belt and braces: the allowlist above should make this impossible
-            raise ImageRejected(f"{fmt} images are not supported; please upload {_FORMATS_TEXT} instead.")
-        width, height = img.size  # from the header (first frame only); no pixel has been decoded yet
-        if width * height > max_pixels:
-            raise ImageRejected(
-                f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels); "
-                f"the limit is {max_pixels / 1e6:g} megapixels. Please resize it and upload it again."
-            )
-        if fmt == "JPEG" and max(width, height) > _WORK_SIDE:
-            # A phone photo: libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, 4-16x less time and memory than the
-            # full picture. Asked for one pixel more than the working size, so preprocess_digit still reduces it
-            # (area-averaged, and said in its note) exactly as it does any large image.
-            scale = (_WORK_SIDE + 1) / max(width, height)
-            img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
-        try:
-            img.load()
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise ImageRejected(too_large) from exc
-        except Exception as exc:
-            raise ImageRejected(
-                f"The {fmt} file is damaged or incomplete (perhaps cut off while uploading). "
-                "Please save it again and re-upload it."
-            ) from exc
-        gray = _to_gray(_upright(img))
-    return Image.fromarray(np.round(gray * 255).astype(np.uint8))
-
-
-def _upright(img: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation tag (a phone's sideways photo stands up); a malformed EXIF block is ignored."""
-    try:
-        return ImageOps.exif_transpose(img)
-    except (OSError, ValueError, SyntaxError, KeyError, IndexError, TypeError, struct.error, UserWarning):
-        return img
-
-
-def _unreadable_message(data: bytes) -> str:
-    """Word the refusal of a file Pillow could not open, from what its first bytes say it is."""
-    head = data[:64]
-    for magic, name in _ALLOWED_MAGIC:
-        if head.startswith(magic):
-            return f"The file looks like a {name} but is damaged or incomplete. Please save it again and re-upload it."
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        if not features.check("webp"):
-            return "WEBP images cannot be read on this server; please upload PNG or JPEG instead."
-        return "The file looks like a WEBP but is damaged or incomplete. Please save it again and re-upload it."
-    kind = next((name for magic, name in _UNSUPPORTED_MAGIC if head.startswith(magic)), None)
-    if kind is None and head[4:8] == b"ftyp":
-        kind = _HEIF_BRANDS.get(head[8:12], "HEIF/MP4 files")
-    if kind is None and b"<svg" in data[:2048].lower():
-        kind = "SVG drawings"
-    if kind is not None:
-        return f"{kind} are not supported; please upload {_FORMATS_TEXT} instead."
-    if _looks_like_text(data[:1024]):
-        return f"This file contains text, not a picture (was it renamed?). Please upload {_FORMATS_TEXT}."
-    return f"This file is not an image in a format we accept. Please upload {_FORMATS_TEXT}."
-
-
-def _looks_like_text(sample: bytes) -> bool:
-    """True if ``sample`` decodes as UTF-8 (allowing a character cut at the end) and is all printable."""
-    for cut in range(4):
-        try:
-            text = sample[: len(sample) - cut].decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        return all(ch.isprintable() or ch in "\t\r\n\f" for ch in text)
-    return False
-
-
-def _to_gray(img: Image.Image) -> np.ndarray:
-    """Any Pillow image -> float32 luminance in [0, 1], transparency filled with a contrasting background."""
-    alpha: np.ndarray | None = None
-    if img.mode.startswith("I"):  # 16/32-bit gray; Pillow's convert("L") would clip at 255, not scale
-        raw = np.asarray(img)
-        gray = np.clip(raw.astype(np.float32) / 65535.0, 0.0, 1.0)
-        if isinstance(img.info.get("transparency"), int):
-            alpha = (raw != img.info["transparency"]).astype(np.float32)
-    elif img.mode == "F":
-        gray = np.clip(np.nan_to_num(np.asarray(img, dtype=np.float32)), 0.0, 1.0)
-    elif img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
-        gray = np.asarray(rgba.convert("L"), dtype=np.float32) / 255.0
-        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
-    else:
-        try:
-            gray_img = img.convert("L")
-        except ValueError:  # a mode with no direct route to L (e.g. LAB, HSV)
-            gray_img = img.convert("RGB").convert("L")
-        gray = np.asarray(gray_img, dtype=np.float32) / 255.0
-    if alpha is not None and alpha.min() < 1.0:
-        opaque = float(alpha.sum())
-        ink_level = float((gray * alpha).sum()) / opaque if opaque > 0 else 0.0
-        background = 1.0 if ink_level < 0.5 else 0.0
-        gray = gray * alpha + background * (1.0 - alpha)
-    return gray.astype(np.float32)
-
-
 def preprocess_digit(img: Image.Image | np.ndarray) -> PreprocessResult:
     """Turn an image of one digit into an MNIST-like 28x28 image, keeping every intermediate step.
 
     ``img`` is a Pillow image, a 2-D gray array (uint8 0-255 or float 0-1), or an (H, W, 3/4) RGB(A) array. For
-    an RGBA canvas whose alpha varies, alpha marks the strokes (the usual drawing canvas). Raises
-    ``ImageRejected`` if no digit stands out from the background; ``ValueError`` for malformed arrays.
+    an RGBA canvas whose alpha varies, alpha marks the strokes (the usual drawing canvas). An image larger than
+    ``WORK_SIDE`` is area-averaged down to it first (and the note says so). Raises ``ImageRejected`` if no digit
+    stands out from the background; ``ValueError`` for malformed arrays.
     """
     notes: list[str] = []
-    gray = _to_gray(img) if isinstance(img, Image.Image) else _array_to_gray(img)
+    gray = to_gray(img, min_side=WORK_SIDE + 1) if isinstance(img, Image.Image) else _array_to_gray(img)
     if gray.size == 0:
         raise ImageRejected("The image is empty (0 pixels). Please draw or upload a digit.")
-    if max(gray.shape) > _WORK_SIDE:
-        gray = _resize(gray, _WORK_SIDE / max(gray.shape), Image.Resampling.BOX)
+    if max(gray.shape) > WORK_SIDE:
+        gray = _resize(gray, WORK_SIDE / max(gray.shape), Image.Resampling.BOX)
         notes.append(f"large image reduced to {gray.shape[1]} x {gray.shape[0]}")
     steps: list[tuple[str, np.ndarray]] = [("grayscale", gray)]
     inverted = _border_median(gray) > 0.5
