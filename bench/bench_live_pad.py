@@ -207,9 +207,9 @@ def payload_sizes() -> list[tuple[str, int, int]]:
     """(model, raw weight bytes as the pad sends them, the same as base64 JSON) of every shipped decoder."""
     import torch
 
-    from vae_core.catalog import scan_checkpoints
-    from vae_core.checkpoints import load_checkpoint
     from vae_core.export import export_decoder
+    from vae_core.store.catalog import scan_checkpoints
+    from vae_core.store.checkpoints import load_checkpoint
 
     torch.set_num_threads(1)
     out = []

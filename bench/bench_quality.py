@@ -17,10 +17,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vae_core.checkpoints import load_checkpoint  # noqa: E402
-from vae_core.data import load_dataset  # noqa: E402
-from vae_core.objectives import iwae_bound  # noqa: E402
-from vae_core.training import evaluate, evaluation_images  # noqa: E402
+from vae_core.data import load_dataset
+from vae_core.objectives import iwae_bound
+from vae_core.store.checkpoints import load_checkpoint
+from vae_core.training import evaluate, evaluation_images
 
 
 def main() -> None:

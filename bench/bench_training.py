@@ -18,10 +18,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vae_core.config import ModelConfig, TrainConfig  # noqa: E402
-from vae_core.latents import manifold_codes  # noqa: E402
-from vae_core.model import build_model  # noqa: E402
-from vae_core.objectives import elbo  # noqa: E402
+from vae_core.config import ModelConfig, TrainConfig
+from vae_core.latent.codes import manifold_codes
+from vae_core.model import build_model
+from vae_core.objectives import elbo
 
 
 def model_flops_per_image(model: torch.nn.Module) -> float:

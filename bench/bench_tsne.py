@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vae_core.projection import TSNESettings, fit_tsne, knn_accuracy  # noqa: E402
+from vae_core.latent.projection import TSNESettings, fit_tsne, knn_accuracy
 
 TOLERANCE = 0.01  # quality must stay within this of sklearn's default
 TARGET_RATIO = 0.5  # and take at most this fraction of its time
@@ -45,10 +45,10 @@ def load_codes(n: int, checkpoint: str | None = None) -> tuple[np.ndarray, np.nd
     """Posterior means of the first n images of mnist5k (train then test) under the shipped VAE (or another)."""
     import torch
 
-    from vae_core.catalog import shipped_checkpoint_dir
-    from vae_core.checkpoints import load_checkpoint
     from vae_core.data import load_dataset
-    from vae_core.latents import encode_images
+    from vae_core.latent.codes import encode_images
+    from vae_core.store.catalog import shipped_checkpoint_dir
+    from vae_core.store.checkpoints import load_checkpoint
 
     torch.set_num_threads(1)
     ds = load_dataset("mnist5k")

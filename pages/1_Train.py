@@ -9,14 +9,13 @@ from ui.loaders import checkpoint_catalog, dataset
 from ui.safe_text import escape_markdown
 from ui.sidebar import model_sidebar
 from ui.training_jobs import POLL_SECONDS, acknowledge_saved, dataset_problem, job_panel, my_jobs, submit
-from vae_core.catalog import user_checkpoint_dir
-from vae_core.checkpoints import CheckpointError
-from vae_core.config import ConfigError, ModelConfig, TrainConfig
+from vae_core.config import ConfigError, ModelConfig, TrainConfig, describe
 from vae_core.data import DATASETS
-from vae_core.job_registry import JobRefused
-from vae_core.jobs import JobSpec
-from vae_core.train import describe
-from vae_core.user_checkpoints import suggest_name
+from vae_core.jobs.slots import JobRefused
+from vae_core.jobs.spec import JobSpec
+from vae_core.store.catalog import user_checkpoint_dir
+from vae_core.store.checkpoints import CheckpointError
+from vae_core.store.user_checkpoints import suggest_name
 
 st.set_page_config(page_title="Train · VAE explorer", page_icon="🌀", layout="wide")
 

@@ -20,11 +20,11 @@ from ui.latent_map import (
 )
 from ui.loaders import dataset, latents
 from ui.sidebar import ModelPair, model_sidebar
-from vae_core.catalog import CheckpointInfo
-from vae_core.checkpoints import Checkpoint
-from vae_core.latents import decode_codes, tile_images
-from vae_core.map_decoding import METHODS, LatentMap
-from vae_core.projection import TSNESettings
+from vae_core.latent.codes import decode_codes, tile_images
+from vae_core.latent.map_decoding import METHODS, LatentMap
+from vae_core.latent.projection import TSNESettings
+from vae_core.store.catalog import CheckpointInfo
+from vae_core.store.checkpoints import Checkpoint
 
 st.set_page_config(page_title="Latent map - VAE explorer", page_icon="🗺️", layout="wide")
 

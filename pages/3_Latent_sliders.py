@@ -10,12 +10,13 @@ import torch
 
 from ui import url_params
 from ui.figures import download_png, png
-from ui.live_pad import PadModel, decoder_payload, latent_axes, live_pad, nearest_codes
+from ui.live_pad import PadModel, decoder_payload, live_pad
 from ui.loaders import dataset, latents
 from ui.safe_text import escape_markdown
 from ui.sidebar import model_sidebar
 from vae_core.export import ExportError
-from vae_core.latents import decode_codes, manifold_grid, tile_images
+from vae_core.latent.axes import latent_axes, nearest_codes
+from vae_core.latent.codes import decode_codes, manifold_grid, tile_images
 from vae_core.model import VAE
 
 st.set_page_config(page_title="Latent sliders · VAE explorer", page_icon="🎚️", layout="wide")

@@ -13,8 +13,8 @@ from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png,
 from ui.loaders import dataset, latents, model_key
 from ui.safe_text import escape_markdown
 from ui.sidebar import ModelPair, model_sidebar
-from vae_core.interpolation import PATHS, DecodedPath, decode_path
-from vae_core.latents import decode_codes, tile_images
+from vae_core.latent.codes import decode_codes, tile_images
+from vae_core.latent.interpolation import PATHS, DecodedPath, decode_path
 from vae_core.model import VAE
 
 st.set_page_config(page_title="Interpolate - VAE explorer", page_icon="〰️", layout="wide")

@@ -10,11 +10,11 @@ from ui.loaders import checkpoint_catalog, dataset
 from ui.safe_text import escape_markdown
 from ui.sidebar import model_sidebar
 from ui.upload_results import image_report, prepare
-from vae_core.catalog import user_checkpoint_dir
-from vae_core.checkpoints import CheckpointError
+from vae_core.config import describe
 from vae_core.data import DATASETS, DatasetUnavailable
-from vae_core.train import describe
-from vae_core.user_checkpoints import import_checkpoint, read_user_checkpoint, suggest_name
+from vae_core.store.catalog import user_checkpoint_dir
+from vae_core.store.checkpoints import CheckpointError
+from vae_core.store.user_checkpoints import import_checkpoint, read_user_checkpoint, suggest_name
 
 st.set_page_config(page_title="Upload · VAE explorer", page_icon="🌀", layout="wide")
 
@@ -63,7 +63,7 @@ if pair is not None:
 
 st.header("Use your own checkpoint")
 st.markdown(
-    "Add a model trained with this project (`python -m vae_core.train`, or the Train page on another server): one "
+    "Add a model trained with this project (`python -m vae_core.cli.train`, or the Train page on another server): one "
     "`.safetensors` file with our config inside. Every part of it is checked before use. Pickled PyTorch files "
     "(`.pt`, `.pth`, `.pkl`, TorchScript) are refused: loading one can run any code its author put in it."
 )

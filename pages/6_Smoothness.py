@@ -9,13 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from ui.figures import png
-from ui.loaders import checkpoint_catalog, dataset, file_version, latents
+from ui.loaders import checkpoint_catalog, dataset, latents, model_key
 from ui.safe_text import escape_markdown
-from ui.sidebar import ModelPair, model_sidebar
-from ui.smoothness import (
+from ui.scoreboard_view import (
     NO_BAR,
     factor_heatmap,
-    factor_sweep,
     highlight_row,
     kl_bars,
     label_bars,
@@ -25,9 +23,12 @@ from ui.smoothness import (
     traversal_strip,
     validity_chart,
 )
-from vae_core.catalog import CheckpointInfo, beta_series
-from vae_core.disentanglement import best_dimensions
-from vae_core.scoreboard import QUESTIONS, SPECS, Scores, question_winners, winner
+from ui.sidebar import ModelPair, model_sidebar
+from vae_core.evaluation.disentanglement import best_dimensions
+from vae_core.evaluation.scoreboard import QUESTIONS, SPECS, Scores, question_winners, winner
+from vae_core.latent.codes import tile_images
+from vae_core.shapes import factor_sweep
+from vae_core.store.catalog import CheckpointInfo, beta_series
 
 st.set_page_config(page_title="Smoothness lab · VAE explorer", page_icon="📏", layout="wide")
 IMAGE_WIDTH = 42  # pixels per 28x28 image in the traversal strips, so strips of 3 and of 9 images line up
@@ -80,7 +81,7 @@ def scoreboard_section(pair: ModelPair) -> None:
     if columns[0][1].values.get("prior_valid") is None:
         st.info(
             f"There is no classifier for {escape_markdown(pair.dataset)}, so validity is not scored. Build one with "
-            "`python -m vae_core.metrics --only NAME` (it trains the missing classifier first)."
+            "`python -m vae_core.cli.metrics --only NAME` (it trains the missing classifier first)."
         )
     if len(columns) == 2:
         ae = columns[1][1].values
@@ -133,7 +134,7 @@ def beta_scrubber(infos: list[CheckpointInfo]) -> None:
     if len(series) < 2:
         st.info(
             "The shipped beta series (mnist5k, latent dim 2) is not in `checkpoints/`; rebuild it with "
-            "`python -m vae_core.zoo`."
+            "`python -m vae_core.cli.zoo`."
         )
         return
     names = [i.name for i in series]
@@ -224,9 +225,10 @@ def shapes_section(pair: ModelPair) -> None:
     for m in best_dimensions(np.asarray(fac["mi"]), fac["names"]):
         name_col, true_col, latent_col = st.columns([1, 4, 4], vertical_alignment="center")
         name_col.markdown(f"**{m.factor}**  \nz{m.dimension + 1} (MI {m.score:.2f})")
-        sweep = factor_sweep(ds.test_factors[base], m.factor, ds.factor_names)
+        swept = factor_sweep(ds.test_factors[base], m.factor, ds.factor_names)
+        sweep = tile_images(swept, n_cols=len(swept), pad=2)
         true_col.image(png(sweep, 2), width=IMAGE_WIDTH * (sweep.shape[1] + 2) // 30)
-        strip = traversal_strip(str(info.path), file_version(info.path), m.dimension, base, ckpt.model, mu)
+        strip = traversal_strip(str(info.path), model_key(info), m.dimension, base, ckpt.model, mu)
         latent_col.image(png(strip, 2), width=IMAGE_WIDTH * (strip.shape[1] + 2) // 30)
 
 

@@ -15,8 +15,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vae_core.catalog import read_info, require_free_name
-from vae_core.checkpoints import (
+from vae_core.config import ModelConfig
+from vae_core.latent.codes import load_latents, load_or_compute_latents, save_latents, save_with_latents
+from vae_core.model import build_model
+from vae_core.store.catalog import read_info, require_free_name
+from vae_core.store.checkpoints import (
     CheckpointError,
     checkpoint_bytes,
     load_checkpoint,
@@ -24,10 +27,8 @@ from vae_core.checkpoints import (
     save_checkpoint,
     validate_name,
 )
-from vae_core.config import ModelConfig
-from vae_core.latents import load_latents, load_or_compute_latents, save_latents, save_with_latents
-from vae_core.model import build_model
-from vae_core.store.files import load_arrays, parse_header, save_arrays
+from vae_core.store.disk import load_arrays, save_arrays
+from vae_core.store.files import parse_header
 
 # A small network keeps thousands of loads fast; the reader treats every size alike.
 TINY = {"channels": (2, 2, 2), "hidden": 4}
@@ -304,8 +305,8 @@ def test_latents_of_another_version_of_the_checkpoint_are_never_used(tmp_path):
     arrays = load_or_compute_latents(path, new_model, lambda: (images, labels))
     with torch.no_grad():
         expected = new_model.encode(torch.as_tensor(images)[:, None])[0].numpy()
-    np.testing.assert_allclose(arrays["mu"], expected, atol=1e-6)
-    assert not np.allclose(arrays["mu"], old_latents[0]["mu"])
+    np.testing.assert_allclose(arrays.mu, expected, atol=1e-6)
+    assert not np.allclose(arrays.mu, old_latents[0]["mu"])
 
 
 def test_latents_without_a_recorded_hash_are_recomputed(tmp_path):

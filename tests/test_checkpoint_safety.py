@@ -20,9 +20,11 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from vae_core import checkpoints
-from vae_core.catalog import scan_checkpoints
-from vae_core.checkpoints import (
+from vae_core.config import ModelConfig
+from vae_core.model import build_model
+from vae_core.store import checkpoints
+from vae_core.store.catalog import scan_checkpoints
+from vae_core.store.checkpoints import (
     MAX_CHECKPOINT_BYTES,
     CheckpointError,
     checkpoint_bytes,
@@ -31,10 +33,8 @@ from vae_core.checkpoints import (
     save_checkpoint,
     validate_name,
 )
-from vae_core.config import ModelConfig
-from vae_core.model import build_model
-from vae_core.store.files import atomic_write
-from vae_core.user_checkpoints import clean_meta, read_user_checkpoint, suggest_name
+from vae_core.store.disk import atomic_write
+from vae_core.store.user_checkpoints import clean_meta, read_user_checkpoint, suggest_name
 
 
 @pytest.fixture(scope="module")

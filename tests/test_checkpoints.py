@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae_core.catalog import find_twin, scan_checkpoints, shipped_checkpoint_dir
-from vae_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from vae_core.config import ModelConfig
 from vae_core.model import build_model
+from vae_core.store.catalog import find_twin, scan_checkpoints, shipped_checkpoint_dir
+from vae_core.store.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
 SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -79,7 +79,7 @@ def test_default_vae_meets_the_quality_bar():
     """Recorded by the training CLI on the 500 held-out images (re-measured by bench/bench_quality.py)."""
     meta = load_checkpoint(SHIPPED / "mnist5k-vae-16.safetensors").meta
     if meta.get("epochs", 0) < 20:
-        pytest.skip("placeholder checkpoint (rebuild with `python -m vae_core.zoo`)")
+        pytest.skip("placeholder checkpoint (rebuild with `python -m vae_core.cli.zoo`)")
     assert -meta["metrics"]["test_elbo"] <= 105.0
     assert meta["metrics"]["test_iwae_nll"] <= 100.0 and meta["metrics"]["iwae_k"] >= 1000
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.catalog import SHIPPED_DIR, scan_checkpoints
-from vae_core.checkpoints import CheckpointError, save_checkpoint
-from vae_core.classifier import (
+from vae_core.config import ModelConfig
+from vae_core.data import Dataset
+from vae_core.evaluation.classifier import (
     Classifier,
     ClassifierConfig,
     TrainedClassifier,
@@ -19,9 +19,9 @@ from vae_core.classifier import (
     save_classifier,
     train_classifier,
 )
-from vae_core.config import ModelConfig
-from vae_core.data import Dataset
 from vae_core.model import build_model
+from vae_core.store.catalog import SHIPPED_DIR, scan_checkpoints
+from vae_core.store.checkpoints import CheckpointError, save_checkpoint
 
 
 def _bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +122,7 @@ def test_shipped_classifiers_are_small_and_accurate(name, min_accuracy):
 
     path = classifier_path(SHIPPED_DIR, name)
     if not path.is_file():
-        pytest.skip(f"{path.name} is not built yet: python -m vae_core.metrics --all")
+        pytest.skip(f"{path.name} is not built yet: python -m vae_core.cli.metrics --all")
     assert path.stat().st_size < 500_000
     clf = load_classifier(path)
     ds = load_dataset(name)

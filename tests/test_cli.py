@@ -4,15 +4,15 @@ removal CLI deletes a user checkpoint with its sidecars and nothing else."""
 import numpy as np
 import pytest
 
-from vae_core import remove
-from vae_core import train as cli
-from vae_core.catalog import scan_checkpoints
-from vae_core.checkpoints import load_arrays, load_checkpoint, save_arrays, save_checkpoint
+from vae_core.cli import remove
+from vae_core.cli import train as cli
+from vae_core.cli.zoo import SPECS, cli_args
 from vae_core.config import ModelConfig
-from vae_core.latents import latents_path
-from vae_core.metrics import metrics_path
+from vae_core.evaluation.results import metrics_path
+from vae_core.latent.codes import latents_path
 from vae_core.model import build_model
-from vae_core.zoo import SPECS, cli_args
+from vae_core.store.catalog import scan_checkpoints
+from vae_core.store.checkpoints import load_arrays, load_checkpoint, save_arrays, save_checkpoint
 
 
 def test_cli_trains_and_saves(tmp_path, capsys):
@@ -136,7 +136,7 @@ def test_remove_asks_first_and_keeps_the_files_when_declined(user_folder, capsys
     ],
 )
 def test_remove_refuses_with_one_clear_line(user_folder, capsys, argv, says):
-    from vae_core.catalog import shipped_checkpoint_dir
+    from vae_core.store.catalog import shipped_checkpoint_dir
 
     argv = [str(shipped_checkpoint_dir()) if a == "SHIPPED" else a for a in argv]
     before = sorted(user_folder.iterdir())

@@ -1,10 +1,12 @@
 """Every command checks its arguments and output folder before any work starts, and reports a mistake as one
 ``error:`` line (exit status 2), never as a traceback or after a whole training."""
 
+import tempfile
+
 import pytest
 
-from vae_core import metrics, zoo
-from vae_core import train as cli
+from vae_core.cli import metrics, zoo
+from vae_core.cli import train as cli
 
 
 class Started(Exception):
@@ -85,7 +87,7 @@ def test_train_refuses_an_unwritable_output_folder(tmp_path, capsys, no_work, mo
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)  # chmod does not stop root, which runs CI here
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)  # chmod does not stop root, which runs CI here
     assert cli.main(train_argv(tmp_path)) == 2
     line = one_error_line(capsys)
     assert "--out-dir: cannot write to" in line and "Permission denied" in line and "choose a folder" in line

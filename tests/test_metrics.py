@@ -11,17 +11,18 @@ import pytest
 import torch
 from torch import nn
 
-from vae_core import disentanglement as dis
-from vae_core import smoothness as sm
-from vae_core.checkpoints import save_checkpoint
-from vae_core.classifier import Classifier, ClassifierConfig, TrainedClassifier
+from vae_core.cli.metrics import main
 from vae_core.config import ModelConfig
 from vae_core.data import Dataset
-from vae_core.metrics import QUICK_SETTINGS, main, metrics_path, read_scores, score_checkpoint, write_scores
+from vae_core.evaluation import disentanglement as dis
+from vae_core.evaluation import smoothness as sm
+from vae_core.evaluation.classifier import Classifier, ClassifierConfig, TrainedClassifier
+from vae_core.evaluation.results import QUICK_SETTINGS, metrics_path, read_scores, score_checkpoint, write_scores
+from vae_core.evaluation.scoreboard import SCOREBOARD, SPECS, Scores, compute_scores, winner
+from vae_core.evaluation.validity import ValidityMap, label_coverage, sample_validity, validity_map
 from vae_core.model import build_model
 from vae_core.objectives import kl_divergence
-from vae_core.scoreboard import SCOREBOARD, SPECS, Scores, compute_scores, winner
-from vae_core.validity import ValidityMap, label_coverage, sample_validity, validity_map
+from vae_core.store.checkpoints import save_checkpoint
 
 
 class ConstantDecoder(nn.Module):
@@ -221,7 +222,7 @@ def _tiny_dataset(factors: bool = False) -> Dataset:
 
 @pytest.mark.parametrize("kind", ["vae", "ae"])
 def test_scores_cover_every_metric_and_survive_json(kind):
-    from vae_core.checkpoints import Checkpoint
+    from vae_core.store.checkpoints import Checkpoint
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(kind=kind, latent_dim=3, channels=(4, 4, 4), hidden=8)).eval()
@@ -266,8 +267,8 @@ def test_cli_refuses_unknown_names_and_needs_a_choice(tmp_path, monkeypatch, cap
 
 
 def test_the_checkpoints_own_iwae_estimate_is_reused():
-    from vae_core.checkpoints import Checkpoint
-    from vae_core.scoreboard import iwae_nll
+    from vae_core.evaluation.scoreboard import iwae_nll
+    from vae_core.store.checkpoints import Checkpoint
 
     vae = build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8)).eval()
     meta = {"metrics": {"test_iwae_nll": 99.5, "iwae_k": 1000}}
@@ -278,7 +279,7 @@ def test_the_checkpoints_own_iwae_estimate_is_reused():
 
 
 def test_cli_scores_a_checkpoint_then_finds_it_up_to_date(tmp_path, monkeypatch, capsys):
-    from vae_core.classifier import classifier_path, save_classifier
+    from vae_core.evaluation.classifier import classifier_path, save_classifier
 
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     path = _saved_tiny_checkpoint(tmp_path)

@@ -95,11 +95,11 @@ def test_a_users_checkpoint_is_scored_on_demand_and_remembered(tmp_path, monkeyp
     import torch
 
     from ui.loaders import checkpoint_catalog
-    from vae_core.catalog import user_checkpoint_dir
-    from vae_core.checkpoints import save_checkpoint
     from vae_core.config import ModelConfig
-    from vae_core.metrics import metrics_path
+    from vae_core.evaluation.results import metrics_path
     from vae_core.model import build_model
+    from vae_core.store.catalog import user_checkpoint_dir
+    from vae_core.store.checkpoints import save_checkpoint
 
     torch.manual_seed(0)
     model = build_model(ModelConfig(latent_dim=2, channels=(4, 4, 4), hidden=8))

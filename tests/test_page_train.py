@@ -109,7 +109,7 @@ def test_tiny_training_appears_in_catalog_and_sidebar_without_touching_shared_mo
     at = start(at, "tiny-page-vae")
     assert not at.exception
     at = poll(at, "Saved as tiny-page-vae")
-    from vae_core.catalog import scan_checkpoints
+    from vae_core.store.catalog import scan_checkpoints
 
     names = [i.name for i in scan_checkpoints()]
     assert "tiny-page-vae" in names
@@ -136,18 +136,18 @@ def test_cancel_stops_the_training_and_saves_nothing():
     cancel = next(b for b in at.button if b.label == "Cancel")
     at = cancel.click().run()
     at = poll(at, "Training cancelled.")
-    from vae_core.catalog import user_checkpoint_dir
+    from vae_core.store.catalog import user_checkpoint_dir
 
     assert not (user_checkpoint_dir() / "to-cancel.safetensors").exists()
 
 
 def test_a_dataset_that_needs_files_explains_what_to_do(monkeypatch):
-    from vae_core import data
+    from vae_core import data, torchvision_data
 
     def offline(name, data_dir, download):
         raise data.DatasetUnavailable(f"{name!r} is not in /srv/data/MNIST/raw and could not be downloaded: offline")
 
-    monkeypatch.setattr(data, "_load_torchvision", offline)
+    monkeypatch.setattr(torchvision_data, "load_torchvision", offline)
     at = open_page()
     at.selectbox(key="train_dataset").set_value("fashion-mnist").run()
     assert not at.exception
@@ -158,7 +158,7 @@ def test_a_dataset_that_needs_files_explains_what_to_do(monkeypatch):
 
 def test_nan_shows_the_reason_and_saving_the_last_good_weights_is_the_users_choice(monkeypatch):
     from vae_core import training
-    from vae_core.catalog import user_checkpoint_dir
+    from vae_core.store.catalog import user_checkpoint_dir
 
     real_elbo = training.elbo
     calls = []

@@ -15,10 +15,10 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from vae_core.catalog import scan_checkpoints
-from vae_core.checkpoints import checkpoint_bytes
 from vae_core.config import ModelConfig
 from vae_core.model import build_model
+from vae_core.store.catalog import scan_checkpoints
+from vae_core.store.checkpoints import checkpoint_bytes
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Upload.py")
 

@@ -4,9 +4,9 @@ import numpy as np
 import torch
 
 from vae_core.config import ModelConfig
-from vae_core.latents import compute_latents, decode_codes, manifold_codes, manifold_grid, normal_grid, tile_images
+from vae_core.latent.codes import compute_latents, decode_codes, manifold_codes, manifold_grid, normal_grid, tile_images
+from vae_core.latent.projection import LatentPCA, NeighbourInverse, fit_tsne, knn_accuracy
 from vae_core.model import build_model
-from vae_core.projection import LatentPCA, NeighbourInverse, fit_tsne, knn_accuracy
 
 
 def test_pca_of_a_2d_latent_is_invertible_exactly():

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.checkpoints import save_checkpoint
 from vae_core.config import ModelConfig
 from vae_core.data import load_dataset
-from vae_core.latents import compute_latents, save_latents
+from vae_core.latent.codes import compute_latents, save_latents
+from vae_core.store.checkpoints import save_checkpoint
 
 MODELS = {  # name: (kind, latent_dim, ships a t-SNE)
     "mnist5k-vae-16": ("vae", 16, True),

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from vae_core.latents import decode_codes, tile_images
+from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.model import VAE
 
 # Colour-blind-safe qualitative palette (Okabe-Ito + extras) for up to 10 labels.
@@ -109,7 +109,7 @@ def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:
     """Decode n prior samples z ~ N(0, I) and show them in one strip with a download."""
     import torch
 
-    z = torch.randn((n, model.latent_dim), generator=torch.Generator().manual_seed(seed)).numpy()
+    z = model.sample_prior(n, generator=torch.Generator().manual_seed(seed)).numpy()
     strip = tile_images(decode_codes(model, z), n_cols=n, pad=2)
     st.image(png(strip, 3), caption=label, output_format="PNG")
 

@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from vae_core.map_decoding import METHODS, LatentMap
-from vae_core.projection import TSNESettings, fit_tsne
+from vae_core.latent.map_decoding import METHODS, LatentMap
+from vae_core.latent.projection import TSNESettings, fit_tsne
 
 from .figures import PALETTE, PrebuiltFigure, to_uint8
 

@@ -7,19 +7,19 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from vae_core.catalog import CheckpointInfo
-from vae_core.posterior import ImagePosterior, sigma_ellipse
-from vae_core.projection import LatentPCA
+from vae_core.latent.posterior import ImagePosterior, sigma_ellipse
+from vae_core.latent.projection import LatentPCA
+from vae_core.store.catalog import CheckpointInfo
 
 from .figures import PALETTE, PrebuiltFigure
-from .loaders import file_version, latents
+from .loaders import latents, model_key
 
 STAR = {"symbol": "star", "color": "#FFD700", "line": {"color": "#000", "width": 1.5}}
 SAMPLE = {"color": "white", "line": {"color": "#222", "width": 1.5}}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _test_map(path: str, mtime: float, _info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
+def _test_map(path: str, version: str, _info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
     codes = latents(_info)
     pca = LatentPCA().fit(codes.mu)
     return pca, pca.transform(codes.mu), np.asarray(codes.labels)
@@ -27,7 +27,7 @@ def _test_map(path: str, mtime: float, _info: CheckpointInfo) -> tuple[LatentPCA
 
 def test_map(info: CheckpointInfo) -> tuple[LatentPCA, np.ndarray, np.ndarray]:
     """PCA fitted to the test codes, their 2-D coordinates and labels (once per checkpoint file)."""
-    return _test_map(str(info.path), file_version(info.path), info)
+    return _test_map(str(info.path), model_key(info), info)
 
 
 def _classes(fig: go.Figure, xy: np.ndarray, labels: np.ndarray, names: tuple[str, ...], legend: bool) -> None:
@@ -72,20 +72,20 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
-def map_figure(
+def posterior_map(
     info: CheckpointInfo, post: ImagePosterior, title: str, samples: np.ndarray | None, class_names: tuple[str, ...]
 ) -> go.Figure:
     """The test codes (PCA of the model's codes, coloured by class), the image as a star and its samples."""
     pca = test_map(info)[0]
-    base = _map_of_test_codes(str(info.path), file_version(info.path), title, class_names, info)
+    base = _map_of_test_codes(str(info.path), model_key(info), title, class_names, info)
     return PrebuiltFigure({**base, "data": [*base["data"], *_posterior_traces(pca, post, samples, star=20)]})
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _map_of_test_codes(
-    path: str, mtime: float, title: str, class_names: tuple[str, ...], _info: CheckpointInfo
+    path: str, version: str, title: str, class_names: tuple[str, ...], _info: CheckpointInfo
 ) -> dict:
-    """``map_figure`` without the image: built and checked once per checkpoint, kept as plotly's dict (shared by
+    """``posterior_map`` without the image: built and checked once per checkpoint, kept as plotly's dict (shared by
     every session and never modified; each upload adds its traces to a copy of the list, ``PrebuiltFigure``).
     Building it on every upload's rerun was most of the Upload page's server time."""
     _pca, xy, labels = test_map(_info)

@@ -1,4 +1,5 @@
-"""Turn off Nagle's algorithm on the Streamlit server's TCP sockets (a workaround for Streamlit 1.67).
+"""Once-per-process server settings: torch's threads, and Nagle's algorithm off on the Streamlit server's TCP
+sockets (a workaround for Streamlit 1.67).
 
 Streamlit 1.67 binds its listening socket itself (``socket.socket(family=...)``, protocol 0) and hands it to uvicorn.
 asyncio only sets ``TCP_NODELAY`` on accepted sockets whose ``proto`` is ``IPPROTO_TCP``, so every connection keeps
@@ -13,6 +14,9 @@ from __future__ import annotations
 import os
 import socket
 import sys
+
+import streamlit as st
+import torch
 
 TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
@@ -45,3 +49,26 @@ def disable_nagle() -> int:
             except OSError:  # not a TCP socket after all (e.g. a UNIX socket): leave it
                 continue
     return changed
+
+
+THREADS_ENV = "VAE_EXPLORER_TORCH_THREADS"
+
+
+@st.cache_resource(show_spinner=False)
+def configure_torch() -> int:
+    """Set torch's intra-op threads once per process: $VAE_EXPLORER_TORCH_THREADS, default 1.
+
+    A server shares its cores between sessions; on a busy machine two intra-op threads that wait for each other
+    made one upload take 1.5 s instead of 75 ms, and a training step ten times slower. The setting is
+    process-wide, so it is made here (before the first model loads) and never per request or per job."""
+    value = os.environ.get(THREADS_ENV, "1")
+    threads = int(value) if value.isdigit() and int(value) > 0 else 1
+    torch.set_num_threads(threads)
+    return threads
+
+
+@st.cache_resource(show_spinner=False)
+def tune_server() -> int:
+    """Once per server process: TCP_NODELAY on the server's sockets (``ui.server_tuning``: a Streamlit 1.67 bug
+    otherwise adds ~40 ms to small responses). Every page calls it through ``model_sidebar``."""
+    return disable_nagle()

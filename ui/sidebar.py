@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from vae_core.catalog import CheckpointInfo, find_twin
-from vae_core.checkpoints import Checkpoint, CheckpointError
+from vae_core.store.catalog import CheckpointInfo, find_twin
+from vae_core.store.checkpoints import Checkpoint, CheckpointError
 
-from .loaders import checkpoint_catalog, load_model, tune_server
+from .loaders import checkpoint_catalog, load_model
 from .safe_text import escape_markdown
+from .server_tuning import tune_server
 
 DEFAULT_VAE = "mnist5k-vae-16"
 
@@ -91,7 +92,7 @@ def model_sidebar(default_vae: str = DEFAULT_VAE, latent_dim: int | None = None)
         if not vaes:
             st.error(
                 "No VAE checkpoints found. The shipped ones live in `checkpoints/`; rebuild them with "
-                "`python -m vae_core.zoo`, or train one on the Train page."
+                "`python -m vae_core.cli.zoo`, or train one on the Train page."
             )
             return None
         datasets = sorted({i.dataset for i in vaes})

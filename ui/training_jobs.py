@@ -1,6 +1,6 @@
 """The server's training jobs as the Train page shows them: one registry per process, jobs keyed by browser session.
 
-Jobs run in background threads (vae_core.jobs), so a training never blocks the server; the page only polls
+Jobs run in background threads (vae_core.jobs.job), so a training never blocks the server; the page only polls
 snapshots. A job belongs to the session that started it; when that session has been gone for a while (a closed
 tab), the job cancels itself. A reloaded tab finds its job again through ``?job=<id>`` in the URL.
 """
@@ -16,16 +16,18 @@ from plotly.subplots import make_subplots
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from vae_core.checkpoints import CheckpointError
 from vae_core.data import Dataset, DatasetUnavailable
-from vae_core.job_registry import JobRegistry
-from vae_core.jobs import JobSnapshot, JobSpec, JobStatus, TrainingJob
-from vae_core.latents import tile_images
+from vae_core.jobs.job import TrainingJob
+from vae_core.jobs.registry import JobRegistry
+from vae_core.jobs.spec import JobSnapshot, JobSpec, JobStatus
+from vae_core.latent.codes import tile_images
+from vae_core.store.checkpoints import CheckpointError
 
 from . import url_params
 from .figures import upscale
-from .loaders import checkpoint_catalog, configure_torch, dataset
+from .loaders import checkpoint_catalog, dataset
 from .safe_text import escape_markdown
+from .server_tuning import configure_torch
 
 POLL_SECONDS = 1.0
 JOB_ID = re.compile(r"[0-9a-f]{32}")  # TrainingJob.job_id: uuid4().hex
@@ -42,7 +44,7 @@ def _session_alive(session_id: str) -> bool:
 def job_registry() -> JobRegistry:
     """One registry per server process, shared by every session (limit: $VAE_EXPLORER_MAX_TRAININGS, default 2).
 
-    torch's thread count is process-wide, so it is set once per process (``loaders.configure_torch``), never per
+    torch's thread count is process-wide, so it is set once per process (``server_tuning.configure_torch``), never per
     job: a job that changed it would change every other session's models too."""
     configure_torch()
     return JobRegistry(is_alive=_session_alive)

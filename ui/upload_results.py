@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from vae_core.latent.posterior import ImagePosterior, image_posterior, posterior_samples
 from vae_core.model import VAE
-from vae_core.posterior import ImagePosterior, image_posterior, posterior_samples
 from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_upload
 
 from .figures import png
 from .loaders import model_key
-from .posterior_figures import map_figure, zoom_figure
+from .posterior_figures import posterior_map, zoom_figure
 from .safe_text import escape_markdown
 from .sidebar import ModelPair
 
@@ -122,7 +122,7 @@ def _posterior_fragment(verdicts: list, class_names: tuple[str, ...], key: str) 
         with col:
             mine = samples if post.logvar is not None else None
             st.plotly_chart(
-                map_figure(info, post, f"Where it lands: {label} latent space", mine, class_names),
+                posterior_map(info, post, f"Where it lands: {label} latent space", mine, class_names),
                 key=f"map-{key}-{label}",
                 config={"displayModeBar": False},
             )

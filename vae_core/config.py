@@ -144,3 +144,14 @@ class TrainConfig:
         d = asdict(self)
         d.pop("extra")
         return d
+
+
+def describe(config: ModelConfig) -> str:
+    """A short human name for the kind of model: 'VAE', 'beta-VAE (beta=4)', 'KL only', 'autoencoder'."""
+    if not config.is_vae:
+        return "autoencoder"
+    if config.recon_weight == 0:
+        return "KL only"
+    if config.beta == 0:
+        return "reconstruction only (beta=0)"
+    return "VAE" if config.beta == 1 else f"beta-VAE (beta={config.beta:g})"

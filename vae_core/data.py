@@ -9,23 +9,19 @@ scikit-learn is slow to import), so their source arrays are cached as ``.npz`` f
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gzip
+import io
 import logging
 import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
-from urllib.error import URLError
 
 import numpy as np
 
 from . import shapes
+from .store.disk import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +124,9 @@ def load_dataset(
         return _load_digits(_resolve_cache_dir(cache_dir))
     if name == "shapes":
         return _load_shapes()
-    return _load_torchvision(name, _resolve_data_dir(data_dir), download)
+    from .torchvision_data import load_torchvision, resolve_data_dir  # it imports this module
+
+    return load_torchvision(name, resolve_data_dir(data_dir), download)
 
 
 # ---------------------------------------------------------------------------------------------- offline sets
@@ -238,22 +236,6 @@ def _resolve_cache_dir(cache_dir: str | Path | None) -> Path | None:
         return None
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``path`` so readers see the old file or the whole new one: temp file, fsync, os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _cached_arrays(
     cache_dir: Path | None,
     key: str,
@@ -278,76 +260,12 @@ def _cached_arrays(
     check(arrays)
     if path is not None:
         try:
-            _atomic_write(path, lambda f: np.savez(f, **arrays))
+            buffer = io.BytesIO()
+            np.savez(buffer, **arrays)
+            atomic_write(path, buffer.getvalue(), overwrite=True)
         except OSError as err:
             logger.debug("not caching %s: %s", path, err)
     return arrays
 
 
 # ----------------------------------------------------------------------------------------------- torchvision
-
-_TORCHVISION: dict[str, tuple[str, tuple[str, ...]]] = {  # name -> (torchvision class and folder, class names)
-    "mnist": ("MNIST", DIGIT_NAMES),
-    "fashion-mnist": (
-        "FashionMNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    ),
-    "kmnist": ("KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
-}
-# torchvision reads these (uncompressed) from <data_dir>/<folder>/raw/.
-RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def _resolve_data_dir(data_dir: str | Path | None) -> Path:
-    if data_dir is None:
-        data_dir = os.environ.get(DATA_ENV) or "data"
-    return Path(data_dir).expanduser().resolve()
-
-
-def _gunzip_raw_files(raw: Path) -> None:
-    """Unpack ``<file>.gz`` beside each missing raw file, so gzipped downloads work without the network too."""
-    for stem in RAW_FILES:
-        target, packed = raw / stem, raw / f"{stem}.gz"
-        if target.is_file() or not packed.is_file():
-            continue
-        try:
-            with gzip.open(packed, "rb") as src:
-                _atomic_write(target, lambda f, src=src: shutil.copyfileobj(src, f))
-        except (OSError, EOFError) as err:  # torchvision's own error then says what is wrong
-            logger.warning("could not unpack %s: %s", packed, err)
-
-
-def _unavailable_message(name: str, raw: Path, download: bool, err: BaseException) -> str:
-    missing = [f for f in RAW_FILES if not (raw / f).is_file()]
-    reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-    if not missing:
-        head = f"The {name!r} files in {raw} could not be read ({reason}); replace them with intact copies."
-    elif download:
-        head = f"{name!r} is not in {raw} and could not be downloaded: the machine seems offline ({reason})."
-    else:
-        head = f"{name!r} is not in {raw} and download=False."
-    files = "\n".join(f"  {raw / f}" for f in missing or RAW_FILES)
-    return (
-        f"{head}\nTo use it without the network, put these files there (gzipped ones, with .gz appended, work too):"
-        f"\n{files}\nor point data_dir / ${DATA_ENV} at the folder that holds {raw.parent.name}/raw. "
-        f"The datasets {', '.join(n for n, i in DATASETS.items() if i.offline)} need no files."
-    )
-
-
-def _load_torchvision(name: str, data_dir: Path, download: bool) -> Dataset:
-    folder, class_names = _TORCHVISION[name]
-    raw = data_dir / folder / "raw"
-    _gunzip_raw_files(raw)
-    try:  # imported here: it adds ~1.7 s of start-up, and only these datasets need it
-        from torchvision import datasets
-    except ImportError as err:
-        raise DatasetUnavailable(f"{name!r} is read through torchvision: pip install torchvision") from err
-    try:
-        splits = [getattr(datasets, folder)(root=str(data_dir), train=t, download=download) for t in (True, False)]
-    # URLError/OSError/RuntimeError: missing and not downloadable; the others: files that are not IDX files.
-    except (URLError, OSError, RuntimeError, AssertionError, TypeError, ValueError) as err:
-        raise DatasetUnavailable(_unavailable_message(name, raw, download, err)) from err
-    (train_x, train_y), (test_x, test_y) = (
-        (s.data.numpy().astype(np.float32) / np.float32(255.0), s.targets.numpy().astype(np.int64)) for s in splits
-    )
-    return Dataset(name, train_x, train_y, test_x, test_y, class_names, description=DATASETS[name].description)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -105,6 +106,14 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator=generator) if self.training else mu
         return VAEOutput(logits=self.decode(z), mu=mu, logvar=logvar, z=z)
+
+
+def as_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(N, 28, 28) or (N, 1, 28, 28) images in [0, 1] -> float32 (N, 1, 28, 28)."""
+    if isinstance(images, np.ndarray) and not images.flags.writeable:
+        images = images.astype(np.float32, copy=True)  # the app's shared arrays are read-only
+    t = torch.as_tensor(images, dtype=torch.float32)
+    return t.unsqueeze(1) if t.dim() == 3 else t
 
 
 def build_model(config: ModelConfig) -> VAE:

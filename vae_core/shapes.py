@@ -145,3 +145,13 @@ def generate_shapes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     images = render_shapes(*factors.T.astype(np.float64))
     labels = factors[:, 0].astype(np.int64)
     return images, labels, factors
+
+
+def factor_sweep(factors: np.ndarray, name: str, names: tuple[str, ...]) -> np.ndarray:
+    """The true generative process: one image's factors (a row of the dataset's factors, ordered as ``names``)
+    with only ``name`` swept over its range: the rendered images (n, 28, 28)."""
+    lo, hi = FACTOR_RANGES[name]
+    values = np.arange(len(SHAPE_NAMES)) if name == "shape" else np.linspace(lo, hi, 9)
+    rows = np.tile(np.asarray(factors, dtype=np.float64), (len(values), 1))
+    rows[:, names.index(name)] = values
+    return render_shapes(*rows.T)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .model import VAE
+from .model import VAE, as_tensor
 from .objectives import elbo
 
 
@@ -62,14 +62,6 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
     """x ~ Bernoulli(pixel intensity): dynamic binarization of grey images (Salakhutdinov & Murray 2008)."""
     u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     return (u < x).to(x.dtype)
-
-
-def as_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(N, 28, 28) or (N, 1, 28, 28) images in [0, 1] -> float32 (N, 1, 28, 28)."""
-    if isinstance(images, np.ndarray) and not images.flags.writeable:
-        images = images.astype(np.float32, copy=True)  # the app's shared arrays are read-only
-    t = torch.as_tensor(images, dtype=torch.float32)
-    return t.unsqueeze(1) if t.dim() == 3 else t
 
 
 def evaluation_images(model: VAE, images: np.ndarray | torch.Tensor, binarized: bool, seed: int = 0) -> torch.Tensor:

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from tests.e2e.conftest import screenshot, wait_for_app
-from vae_core.catalog import scan_checkpoints
-from vae_core.checkpoints import load_checkpoint
 from vae_core.export import export_decoder
+from vae_core.store.catalog import scan_checkpoints
+from vae_core.store.checkpoints import load_checkpoint
 
 pytestmark = pytest.mark.browser
 

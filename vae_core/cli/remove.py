@@ -1,8 +1,8 @@
 """Command line for whoever runs the server: remove a user checkpoint (with its sidecar files), or list them.
 
-python -m vae_core.remove --list                 # the user checkpoints, in $VAE_EXPLORER_USER_CHECKPOINTS
-python -m vae_core.remove my-vae                 # shows the files and asks before removing them
-python -m vae_core.remove my-vae --yes           # no question (for scripts)
+python -m vae_core.cli.remove --list                 # the user checkpoints, in $VAE_EXPLORER_USER_CHECKPOINTS
+python -m vae_core.cli.remove my-vae                 # shows the files and asks before removing them
+python -m vae_core.cli.remove my-vae --yes           # no question (for scripts)
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .catalog import SHIPPED_DIR, read_info, shipped_checkpoint_dir, user_checkpoint_dir
-from .checkpoints import CheckpointError, validate_name
-from .train import CliParser, UsageError
+from ..store.catalog import SHIPPED_DIR, read_info, shipped_checkpoint_dir, user_checkpoint_dir
+from ..store.checkpoints import CheckpointError, validate_name
+from .args import CliParser, UsageError
 
 
 def _is_shipped_folder(folder: Path) -> bool:
@@ -35,7 +35,7 @@ def files_to_remove(name: str, folder: Path | None = None) -> list[Path]:
     if _is_shipped_folder(folder):
         raise CheckpointError(
             f"{folder} is the shipped checkpoints folder; this command removes only user checkpoints "
-            "(rebuild shipped models with python -m vae_core.zoo)"
+            "(rebuild shipped models with python -m vae_core.cli.zoo)"
         )
     files = checkpoint_files(name, folder) if folder.is_dir() else []
     if not files:
@@ -44,7 +44,7 @@ def files_to_remove(name: str, folder: Path | None = None) -> list[Path]:
                 f"{name!r} is a shipped model (part of the repository), not a user checkpoint; it stays"
             )
         raise CheckpointError(
-            f"no user checkpoint named {name!r} in {folder}; python -m vae_core.remove --list shows them"
+            f"no user checkpoint named {name!r} in {folder}; python -m vae_core.cli.remove --list shows them"
         )
     return files
 
@@ -81,7 +81,7 @@ def describe_folder(folder: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Returns 0 when removed (or listed), 1 when the removal was declined, 2 after one ``error:`` line."""
-    p = CliParser(prog="python -m vae_core.remove", description=__doc__.splitlines()[0])
+    p = CliParser(prog="python -m vae_core.cli.remove", description=__doc__.splitlines()[0])
     p.add_argument("name", nargs="?", help="the checkpoint to remove, e.g. my-vae")
     p.add_argument("--dir", type=Path, default=None, help="the user checkpoint folder (default: the app's)")
     p.add_argument("--yes", action="store_true", help="remove without asking")

@@ -1,30 +1,30 @@
 """Command line: train a VAE or its autoencoder twin and save a checkpoint with its precomputed latent maps.
 
-python -m vae_core.train --dataset mnist5k --model vae --latent-dim 16 --epochs 30 --out my-vae
+python -m vae_core.cli.train --dataset mnist5k --model vae --latent-dim 16 --epochs 30 --out my-vae
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import torch
 
-from .checkpoints import CheckpointError, validate_name
-from .config import ConfigError, ModelConfig, TrainConfig
-from .data import DATASETS, Dataset, DatasetUnavailable, load_dataset
-from .latents import save_with_latents
-from .model import VAE, build_model, default_device
-from .objectives import iwae_bound
-from .training import Callback, TrainingStopped, TrainResult, TrainState, evaluation_images, train
+from ..config import ConfigError, ModelConfig, TrainConfig, describe
+from ..data import DATASETS, Dataset, DatasetUnavailable, load_dataset
+from ..latent.codes import save_with_latents
+from ..model import VAE, build_model, default_device
+from ..objectives import iwae_bound
+from ..store.catalog import SHIPPED_DIR
+from ..store.checkpoints import CheckpointError, validate_name
+from ..training import Callback, TrainingStopped, TrainResult, TrainState, evaluation_images, train
+from .args import THREADS, CliParser, UsageError, ensure_writable_dir, int_range
 
-DEFAULT_OUT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_OUT_DIR = SHIPPED_DIR
 
 
 def model_config_from_args(args: argparse.Namespace) -> ModelConfig:
@@ -36,17 +36,6 @@ def model_config_from_args(args: argparse.Namespace) -> ModelConfig:
         beta=args.beta,
         recon_weight=0.0 if args.kl_only else 1.0,
     )
-
-
-def describe(config: ModelConfig) -> str:
-    """A short human name for the kind of model: 'VAE', 'beta-VAE (beta=4)', 'KL only', 'autoencoder'."""
-    if not config.is_vae:
-        return "autoencoder"
-    if config.recon_weight == 0:
-        return "KL only"
-    if config.beta == 0:
-        return "reconstruction only (beta=0)"
-    return "VAE" if config.beta == 1 else f"beta-VAE (beta={config.beta:g})"
 
 
 class TqdmCallback(Callback):
@@ -120,60 +109,6 @@ def train_and_save(
     return model, result, meta
 
 
-class UsageError(SystemExit):
-    """A user's mistake on the command line, already reported as one ``error:`` line; exits with status 2."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(2)
-        self.message = message
-
-
-class CliParser(argparse.ArgumentParser):
-    """argparse that reports a mistake as one line, ``error: what is wrong and what to do``, instead of the usage
-    text plus a message (or a traceback). Every ``python -m vae_core.*`` command uses it."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message}".replace("\n", "\\n"), file=sys.stderr)
-        raise UsageError(message)
-
-
-def int_range(low: int, high: int, meaning: str = ""):
-    """An argparse ``type=`` for a whole number in [low, high]; ``meaning`` explains a special value (0 = ...)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"must be a whole number from {low} to {high}{f' ({meaning})' if meaning else ''} (got {text!r})"
-            )
-        return value
-
-    return parse
-
-
-def ensure_writable_dir(folder: Path) -> Path:
-    """Create ``folder`` if it is missing and prove it is writable by creating (and removing) a temp file in it,
-    so a long job never learns at the end that it cannot save. Raises ValueError saying what to do."""
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} is a file, not a folder; choose a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ValueError(f"cannot create the folder {folder} ({e.strerror or e}); choose another folder") from None
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise ValueError(f"cannot write to {folder} ({e.strerror or e}); choose a folder you can write to") from None
-    return folder
-
-
-THREADS = int_range(0, 1024, "0 = torch's default")  # --threads of every command
-
 # TrainConfig/ModelConfig field -> the option that sets it, so a range error names what to change.
 _OPTION_OF_FIELD = {
     "latent_dim": "--latent-dim",
@@ -189,7 +124,7 @@ _OPTION_OF_FIELD = {
 
 
 def build_parser() -> CliParser:
-    p = CliParser(prog="python -m vae_core.train", description=__doc__.splitlines()[0])
+    p = CliParser(prog="python -m vae_core.cli.train", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist5k", choices=sorted(DATASETS))
     p.add_argument("--model", default="vae", choices=["vae", "ae"])
     p.add_argument("--latent-dim", type=int, default=16)

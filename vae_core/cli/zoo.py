@@ -1,7 +1,7 @@
 """The shipped checkpoints and the one command that rebuilds them all with the project's own CLI:
 
-python -m vae_core.zoo              # every shipped model (about 30 minutes on 2 idle CPU cores)
-python -m vae_core.zoo --only mnist5k-vae-16 --quick   # a few epochs, for trying things out
+python -m vae_core.cli.zoo              # every shipped model (about 30 minutes on 2 idle CPU cores)
+python -m vae_core.cli.zoo --only mnist5k-vae-16 --quick   # a few epochs, for trying things out
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ def cli_args(spec: Spec, quick: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train every chosen spec through ``python -m vae_core.train``. Returns 0, or the first failure's exit code
+    """Train every chosen spec through ``python -m vae_core.cli.train``. Returns 0, or the first failure's exit code
     (2 after one ``error:`` line for a mistake on the command line)."""
-    p = train_cli.CliParser(prog="python -m vae_core.zoo", description="Rebuild the shipped checkpoints.")
+    p = train_cli.CliParser(prog="python -m vae_core.cli.zoo", description="Rebuild the shipped checkpoints.")
     p.add_argument("--only", nargs="*", choices=[s.name for s in SPECS], help="names to rebuild (default: all)")
     p.add_argument("--quick", action="store_true", help="2 epochs on 1,000 images: placeholders, not the real thing")
     p.add_argument("--list", action="store_true", help="print the commands and stop")
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = [s for s in SPECS if not args.only or s.name in args.only]
     for spec in specs:
         cmd = cli_args(spec, args.quick) + (["--threads", str(args.threads)] if args.threads else [])
-        print("python -m vae_core.train " + " ".join(cmd), flush=True)
+        print("python -m vae_core.cli.train " + " ".join(cmd), flush=True)
         if args.list:
             continue
         start = time.perf_counter()

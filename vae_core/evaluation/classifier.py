@@ -2,7 +2,7 @@
 
 The Smoothness lab asks "does this decoded code look like a digit?" by asking a classifier trained on the same
 dataset how sure it is. The classifier ships beside the checkpoints as ``classifier-DATASET.safetensors``
-(float16, about 70 KB), is rebuilt by ``python -m vae_core.metrics --all`` when missing, and is saved and
+(float16, about 70 KB), is rebuilt by ``python -m vae_core.cli.metrics --all`` when missing, and is saved and
 loaded like the models: safetensors with its config in the header, atomic writes, no pickle.
 
 Training uses random shifts, blurred copies (a VAE's decoder mean is a little blurry, and that alone should
@@ -26,16 +26,10 @@ import torch.nn.functional as F
 from safetensors.torch import load as st_load
 from torch import nn
 
-from .checkpoints import PICKLE_SUFFIXES
-from .data import Dataset
-from .store.files import (
-    MAX_CHECKPOINT_BYTES,
-    CheckpointError,
-    atomic_write,
-    encode_safetensors,
-    json_field,
-    parse_safetensors,
-)
+from ..data import Dataset
+from ..store.checkpoints import PICKLE_SUFFIXES
+from ..store.disk import atomic_write
+from ..store.files import MAX_CHECKPOINT_BYTES, CheckpointError, encode_safetensors, json_field, parse_safetensors
 
 CLASSIFIER_FORMAT = "vae-explorer-classifier/1"
 
@@ -245,7 +239,7 @@ def load_classifier(path: str | Path) -> TrainedClassifier:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise CheckpointError(f"{path.name}: pickle files can run code when loaded, so they are never opened")
     if not path.is_file():
-        raise CheckpointError(f"no classifier at {path}; build it with `python -m vae_core.metrics --all`")
+        raise CheckpointError(f"no classifier at {path}; build it with `python -m vae_core.cli.metrics --all`")
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path.name} is larger than {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB; refused")
     data = path.read_bytes()

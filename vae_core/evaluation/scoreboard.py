@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..data import Dataset
+from ..latent.codes import encode_images
+from ..objectives import iwae_bound
+from ..store.checkpoints import Checkpoint
+from ..training import evaluation_images
 from . import disentanglement as dis
 from . import smoothness as sm
-from .checkpoints import Checkpoint
 from .classifier import TrainedClassifier
-from .data import Dataset
-from .latents import encode_images
-from .objectives import iwae_bound
-from .training import evaluation_images
 from .validity import ValidityMap, sample_validity, validity_map
 
 METRICS_VERSION = 2  # bump when a metric's definition changes: older scoreboards are then recomputed

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from .objectives import kl_per_dimension
+from ..objectives import kl_per_dimension
 
 
 class Decodes(Protocol):

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..latent.projection import LatentPCA
 from .classifier import Classifier, predict_proba
-from .projection import LatentPCA
 from .smoothness import Decodes, decode_means
 
 

@@ -1,7 +1,7 @@
 """A training job beside a server: one thread, a progress snapshot to poll, cancel, and a save that never overwrites.
 
 A job builds its own model from its config, so it can never change a model other sessions are using. It waits for
-a slot (``job_registry.TrainingSlots``: at most a few trainings at once) and can tell its place in the queue. Every
+a slot (``slots.TrainingSlots``: at most a few trainings at once) and can tell its place in the queue. Every
 job ends: it is bounded by its epochs, it can be cancelled, and it cancels itself when the owner it was started for
 has been gone for a while (a closed browser tab). No UI here: the Train page polls ``TrainingJob.snapshot()``.
 """
@@ -13,89 +13,26 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
-from .checkpoints import CheckpointError, validate_name
-from .config import ConfigError, ModelConfig, TrainConfig
-from .data import Dataset, load_dataset
-from .latents import save_with_latents
-from .model import VAE, build_model
-from .train import describe
-from .training import Callback, TrainingStopped, TrainState, train
-
-if TYPE_CHECKING:
-    from .job_registry import TrainingSlots
+from ..config import describe
+from ..data import Dataset, load_dataset
+from ..latent.codes import save_with_latents
+from ..model import VAE, build_model
+from ..store.checkpoints import CheckpointError, validate_name
+from ..training import Callback, TrainingStopped, TrainState, train
+from .preview import preview_indices, reconstruct
+from .slots import TrainingSlots, queue_message
+from .spec import JobSnapshot, JobSpec, JobStatus
 
 logger = logging.getLogger(__name__)
 
-MAX_APP_EPOCHS = 200  # a training started from a web page must end in minutes, not days
 ORPHAN_GRACE_SECONDS = 30.0  # a reloaded tab gets this long to take its job back before the job cancels itself
 PREVIEW_SECONDS = 1.0  # how often a running job refreshes its preview reconstructions
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"  # waiting for a free slot
-    RUNNING = "running"
-    SAVED = "saved"  # trained and saved as a checkpoint
-    UNSAVED = "unsaved"  # trained, but saving failed (e.g. the name was taken meanwhile): save() may retry
-    STOPPED = "stopped"  # the loss became NaN/inf; the model holds its last good weights, save() keeps them
-    CANCELLED = "cancelled"
-    FAILED = "failed"  # something unexpected; the message says what
-
-    @property
-    def active(self) -> bool:
-        return self in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What to train and where to save it. Validated on construction (ConfigError, CheckpointError)."""
-
-    name: str
-    model_config: ModelConfig
-    train_config: TrainConfig
-    out_dir: Path
-    preview_count: int = 8  # fixed test images whose reconstructions are shown while training
-
-    def __post_init__(self) -> None:
-        validate_name(self.name)
-        if self.train_config.epochs > MAX_APP_EPOCHS:
-            raise ConfigError(
-                f"epochs must be at most {MAX_APP_EPOCHS} for a training started in the app "
-                f"(got {self.train_config.epochs}); use python -m vae_core.train for longer runs"
-            )
-
-    @property
-    def path(self) -> Path:
-        return Path(self.out_dir) / f"{self.name}.safetensors"
-
-
-@dataclass(frozen=True, eq=False)
-class JobSnapshot:
-    """A consistent copy of a job's state at one moment (safe to read while the job goes on)."""
-
-    job_id: str
-    name: str
-    status: JobStatus
-    message: str
-    progress: float  # 0..1
-    epoch: int
-    epochs: int
-    history: tuple[dict[str, float], ...]  # one row per finished epoch: train_/test_ recon, kl, elbo
-    originals: np.ndarray | None  # (K, 28, 28) the fixed test images
-    reconstructions: np.ndarray | None  # (K, 28, 28) their reconstructions by the current weights
-    queue_position: int | None  # 1 = next to start; None unless queued
-    running: int  # trainings running on this server right now
-    limit: int
-    saved_path: Path | None
-    seconds: float  # training time so far
-    started_at: float = field(default=0.0)  # time.time() when submitted
 
 
 class _Progress(Callback):
@@ -305,7 +242,7 @@ class TrainingJob:
         self._set(JobStatus.SAVED, f"Saved as {spec.name}.")
 
     def _update(self, state: TrainState, model: VAE, preview: bool) -> None:
-        recons = _reconstruct(model, self._preview_x) if preview else None
+        recons = reconstruct(model, self._preview_x) if preview else None
         with self._lock:
             self._state = TrainState(state.epoch, state.epochs, state.step, state.steps_per_epoch)
             self._history = tuple(dict(r) for r in state.history)
@@ -334,33 +271,3 @@ class TrainingJob:
         path = Path(self.spec.out_dir) / f"{name}.safetensors"
         meta = {**self._result_meta, "weights_dtype": "float32"}
         return save_with_latents(self.model, path, meta, self._dataset.test_x, self._dataset.test_y)
-
-
-def queue_message(running: int, position: int) -> str:
-    """What a waiting job tells its owner, e.g. '2 trainings are running; yours starts when one finishes ...'."""
-    busy = "1 training is running" if running == 1 else f"{running} trainings are running"
-    return f"{busy}; yours starts when one finishes (it is number {position} in the queue)."
-
-
-@torch.no_grad()
-def _reconstruct(model: VAE, x: torch.Tensor) -> np.ndarray:
-    was_training = model.training
-    model.eval()
-    try:
-        mu, _ = model.encode(x)
-        return model.decoder_mean(mu)[:, 0].numpy().copy()
-    finally:
-        model.train(was_training)
-
-
-def preview_indices(labels: np.ndarray, k: int) -> np.ndarray:
-    """k fixed test images, one per class in turn (0, 1, 2, ...), so the preview shows every kind of image."""
-    labels = np.asarray(labels)
-    order: list[int] = []
-    classes = np.unique(labels)
-    per_class = [list(np.flatnonzero(labels == c)) for c in classes]
-    while len(order) < min(k, len(labels)):
-        for members in per_class:
-            if members and len(order) < k:
-                order.append(int(members.pop(0)))
-    return np.asarray(order, dtype=np.int64)

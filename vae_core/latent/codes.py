@@ -5,17 +5,18 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .checkpoints import save_checkpoint
-from .model import VAE
+from ..model import VAE, as_tensor
+from ..store.checkpoints import save_checkpoint
+from ..store.disk import content_hash, load_arrays, save_arrays
+from ..store.files import CheckpointError
 from .projection import LatentPCA, TSNESettings, fit_tsne
-from .store.files import CheckpointError, content_hash, load_arrays, save_arrays
-from .training import as_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -137,16 +138,34 @@ def load_latents(checkpoint_path: str | Path) -> dict[str, np.ndarray] | None:
     return arrays
 
 
+@dataclass(frozen=True)
+class Latents:
+    """Codes of the test split (mean and log-variance of q(z|x); no variance for the autoencoder), their labels
+    and their 2-D maps (PCA always; t-SNE when it was precomputed), all read-only."""
+
+    mu: np.ndarray
+    logvar: np.ndarray | None
+    labels: np.ndarray
+    pca: np.ndarray
+    tsne: np.ndarray | None
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Latents:
+        for a in arrays.values():
+            a.flags.writeable = False
+        return cls(arrays["mu"], arrays.get("logvar"), arrays["labels"], arrays["pca"], arrays.get("tsne"))
+
+
 def load_or_compute_latents(
     checkpoint_path: str | Path, model: VAE, test_split: Callable[[], tuple[np.ndarray, np.ndarray]]
-) -> dict[str, np.ndarray]:
+) -> Latents:
     """The rule every page uses: the precomputed latents when they belong to this checkpoint, else encode the test
     split now (``test_split()`` returns its images and labels; no t-SNE, which takes too long to wait for)."""
     arrays = load_latents(checkpoint_path)
     if arrays is None:
         images, labels = test_split()
         arrays = compute_latents(model, images, labels, tsne=False)
-    return arrays
+    return Latents.from_arrays(arrays)
 
 
 def save_with_latents(

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .model import VAE
-from .objectives import elbo
-from .training import as_tensor
+from ..model import VAE, as_tensor
+from ..objectives import elbo
 
 # Monte Carlo samples of z for the reconstruction term of one image: enough to make the number stable to ~0.1 nat.
 RECON_SAMPLES = 32

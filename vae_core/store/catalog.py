@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import ConfigError, ModelConfig
 from .checkpoints import FORMAT, validate_name
-from .config import ConfigError, ModelConfig
-from .store.files import CheckpointError, json_field, read_file_header
+from .files import CheckpointError, json_field, read_file_header
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIR = REPO_ROOT / "checkpoints"
 
 

@@ -15,19 +15,10 @@ from typing import Any
 import torch
 from safetensors.torch import load as st_load
 
-from .config import ConfigError, ModelConfig
-from .model import VAE, build_model
-from .store.files import (
-    MAX_CHECKPOINT_BYTES,
-    CheckpointError,
-    atomic_write,
-    encode_safetensors,
-    json_field,
-    load_arrays,
-    parse_safetensors,
-    save_arrays,
-    to_json,
-)
+from ..config import ConfigError, ModelConfig
+from ..model import VAE, build_model
+from .disk import atomic_write, load_arrays, save_arrays
+from .files import MAX_CHECKPOINT_BYTES, CheckpointError, encode_safetensors, json_field, parse_safetensors, to_json
 
 __all__ = [
     "FORMAT",

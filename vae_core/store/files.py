@@ -9,20 +9,15 @@ raises anything else (no KeyError, RecursionError, OverflowError...), so a page 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import struct
-import tempfile
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load as np_load
 
 MAX_CHECKPOINT_BYTES = 50 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
@@ -31,7 +26,7 @@ DTYPE_SIZES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
     "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
 }  # fmt: skip
-_ARRAY_DTYPES = {"F16", "F32", "F64", "I32", "I64", "U8"}
+ARRAY_DTYPES = {"F16", "F32", "F64", "I32", "I64", "U8"}
 _MAX_DIM = 2**31  # no real tensor dimension comes near; keeps the size arithmetic small
 _PICKLE_MESSAGE = (
     "this looks like a pickled PyTorch file (.pt/.pth/.pkl). Loading those can run arbitrary code, so they are "
@@ -209,74 +204,6 @@ def json_field(metadata: dict[str, str], key: str, default: str, what: str) -> A
     return _load_json(metadata.get(key, default), what)
 
 
-STALE_TEMP_SECONDS = 60.0  # a temp file this old was left by a writer that died (a save takes well under a second)
-
-
-def remove_stale_temps(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
-    """Delete ``.NAME.*.tmp`` files older than ``max_age`` seconds that a killed writer left in ``folder``."""
-    removed = []
-    now = time.time()
-    for tmp in folder.glob(".*.tmp"):
-        try:
-            if now - tmp.stat().st_mtime > max_age:
-                tmp.unlink()
-                removed.append(tmp)
-        except OSError:  # another writer removed or replaced it meanwhile
-            continue
-    return removed
-
-
-def atomic_write(path: Path, data: bytes, overwrite: bool) -> None:
-    """Temp file in the same folder, flush + fsync, then rename; a crash leaves the old file intact (and at
-    worst a stray temp file, which the catalog ignores and the next save in that folder removes).
-
-    With ``overwrite=False`` the file is linked into place, which fails if the name exists: two users saving the
-    same name never overwrite each other."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise CheckpointError(f"a checkpoint named {path.stem!r} already exists; choose another name") from None
-            os.unlink(tmp)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def content_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes: the one key that names a checkpoint's version (caches, latents beside it)."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
-        return ""
-    return _hash_of(str(p), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=256)
-def _hash_of(path: str, mtime_ns: int, size: int) -> str:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return ""
-
-
 _TORCH_DTYPES = {
     "float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64",
     "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
@@ -311,31 +238,3 @@ def encode_safetensors(tensors: dict[str, Any], metadata: dict[str, str]) -> byt
     raw_header = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     raw_header += b" " * (-len(raw_header) % 8)
     return struct.pack("<Q", len(raw_header)) + raw_header + b"".join(chunks)
-
-
-def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> Path:
-    """Numpy arrays in a safetensors file with JSON ``meta`` (e.g. the latents beside a checkpoint), atomically."""
-    path = Path(path)
-    data = encode_safetensors(arrays, {"meta": to_json(meta or {})})
-    atomic_write(path, data, overwrite=True)
-    return path
-
-
-def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read what ``save_arrays`` wrote (no pickle); a damaged file raises CheckpointError."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
-    header = parse_safetensors(data)
-    meta = json_field(header.metadata, "meta", "{}", "arrays' metadata")
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path.name}: the arrays' metadata must be a JSON object")
-    if any(e.dtype not in _ARRAY_DTYPES for e in header.tensors.values()):
-        raise CheckpointError(f"{path.name}: arrays must be float or integer numbers")
-    try:
-        arrays = np_load(data)
-    except Exception:  # safetensors raises its own error types for malformed bodies
-        raise CheckpointError(f"{path.name}: the arrays could not be read; the file is damaged") from None
-    return arrays, meta

@@ -8,17 +8,11 @@ import re
 from pathlib import Path, PurePath
 from typing import Any
 
+from ..config import describe
+from ..data import DATASETS, Dataset
+from ..latent.codes import save_with_latents
 from .catalog import require_free_name
-from .checkpoints import (
-    PICKLE_SUFFIXES,
-    Checkpoint,
-    CheckpointError,
-    load_checkpoint_bytes,
-    validate_name,
-)
-from .data import DATASETS, Dataset
-from .latents import save_with_latents
-from .train import describe
+from .checkpoints import PICKLE_SUFFIXES, Checkpoint, CheckpointError, load_checkpoint_bytes, validate_name
 
 # Archives that hold pickles too (TorchScript, torch.save's zip format under another name).
 REFUSED_SUFFIXES = (*PICKLE_SUFFIXES, ".zip", ".tar", ".npy", ".npz", ".joblib")
@@ -33,7 +27,7 @@ def read_user_checkpoint(filename: str, data: bytes) -> Checkpoint:
         raise CheckpointError(
             f"{suffix} files are pickles (or hold them), and loading a pickle can run any code its author wrote, "
             "so this app never opens them. Upload a .safetensors checkpoint saved by this project "
-            "(python -m vae_core.train, or the Train page) instead."
+            "(python -m vae_core.cli.train, or the Train page) instead."
         )
     if suffix != ".safetensors":
         raise CheckpointError(

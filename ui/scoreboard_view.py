@@ -8,17 +8,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from vae_core.catalog import CheckpointInfo
-from vae_core.disentanglement import traversal, traversal_values
-from vae_core.latents import decode_codes, tile_images
-from vae_core.metrics import metrics_path, read_scores, score_checkpoint, write_scores
+from vae_core.evaluation.disentanglement import traversal, traversal_values
+from vae_core.evaluation.results import load_or_compute_scores, metrics_path, read_scores
+from vae_core.evaluation.scoreboard import SCOREBOARD, Scores, winner
+from vae_core.evaluation.validity import ValidityMap
+from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.model import VAE
-from vae_core.scoreboard import SCOREBOARD, Scores, winner
-from vae_core.shapes import FACTOR_RANGES, SHAPE_NAMES, render_shapes
-from vae_core.validity import ValidityMap
+from vae_core.store.catalog import CheckpointInfo
+from vae_core.store.disk import content_hash
 
 from .figures import PALETTE
-from .loaders import dataset, file_version, latents, load_model
+from .loaders import dataset, latents, load_model, model_key
 
 # Confidence: dark where nothing recognisable decodes, light where the classifier is sure.
 CONFIDENCE_SCALE = [[0.0, "#1f1d2b"], [0.5, "#5b4f8a"], [0.8, "#b7a9e0"], [0.9, "#e9e4fa"], [1.0, "#ffffff"]]
@@ -28,44 +28,33 @@ NO_BAR = {"displayModeBar": False}
 
 
 @st.cache_data(show_spinner="Computing every metric for this model (about half a minute, once)...", max_entries=128)
-def _scores(path: str, mtime: float, metrics_mtime: float, shipped: bool, _info: CheckpointInfo) -> Scores:
-    saved = read_scores(path)
-    if saved is not None:
-        return saved
-    scores = score_checkpoint(path, checkpoint=load_model(_info), dataset=dataset(_info.dataset))
-    if not shipped:  # a user's model: keep the numbers beside it for next time (best effort)
-        try:
-            write_scores(scores, path)
-        except OSError:
-            pass
-    return scores
+def _scores(path: str, version: str, metrics_version: str, shipped: bool, _info: CheckpointInfo) -> Scores:
+    return load_or_compute_scores(path, load_model(_info), dataset(_info.dataset), save=not shipped)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _saved_scores(path: str, mtime: float, metrics_mtime: float) -> Scores | None:
+def _saved_scores(path: str, version: str, metrics_version: str) -> Scores | None:
     return read_scores(path)
 
 
 def saved_scores(info: CheckpointInfo) -> Scores | None:
     """The precomputed scoreboard if it is up to date, else None (never computes: for overview tables)."""
-    return _saved_scores(str(info.path), file_version(info.path), file_version(metrics_path(info.path)))
+    return _saved_scores(str(info.path), model_key(info), content_hash(metrics_path(info.path)))
 
 
 def scores(info: CheckpointInfo) -> Scores:
     """A checkpoint's scoreboard: precomputed beside it (shipped models), else computed now, once, and cached."""
-    return _scores(str(info.path), file_version(info.path), file_version(metrics_path(info.path)), info.shipped, info)
+    return _scores(str(info.path), model_key(info), content_hash(metrics_path(info.path)), info.shipped, info)
 
 
 def validity_chart(info: CheckpointInfo, title: str, height: int) -> go.Figure:
     """``validity_figure`` of a checkpoint, built once per process and file version (shared: never mutate it)."""
-    return _validity_chart(
-        str(info.path), file_version(info.path), file_version(metrics_path(info.path)), title, height, info
-    )
+    return _validity_chart(str(info.path), model_key(info), content_hash(metrics_path(info.path)), title, height, info)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _validity_chart(
-    path: str, mtime: float, metrics_mtime: float, title: str, height: int, _info: CheckpointInfo
+    path: str, version: str, metrics_version: str, title: str, height: int, _info: CheckpointInfo
 ) -> go.Figure:
     # Building and checking this figure (a confidence grid, its contour and every test code) was half of the
     # Smoothness page's server time on each rerun; st.plotly_chart only reads the figure (to_dict copies it).
@@ -204,16 +193,7 @@ def factor_heatmap(mi: np.ndarray, factor_names: list[str], title: str) -> go.Fi
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def traversal_strip(path: str, mtime: float, dim: int, base: int, _model: VAE, codes: np.ndarray) -> np.ndarray:
+def traversal_strip(path: str, version: str, dim: int, base: int, _model: VAE, codes: np.ndarray) -> np.ndarray:
     """Test image ``base``'s code with dimension ``dim`` walked over +-2.5 standard deviations: 9 decodings."""
     values = traversal_values(codes, dim, n=9)
     return tile_images(decode_codes(_model, traversal(codes[base], dim, values)), n_cols=9, pad=2)
-
-
-def factor_sweep(factors: np.ndarray, name: str, names: tuple[str, ...]) -> np.ndarray:
-    """The true generative process: one test image's factors with only ``name`` swept over its range."""
-    lo, hi = FACTOR_RANGES[name]
-    values = np.arange(len(SHAPE_NAMES)) if name == "shape" else np.linspace(lo, hi, 9)
-    rows = np.tile(np.asarray(factors, dtype=np.float64), (len(values), 1))
-    rows[:, names.index(name)] = values
-    return tile_images(render_shapes(*rows.T), n_cols=len(values), pad=2)
