@@ -111,13 +111,13 @@ def scoreboard_section(pair: ModelPair) -> None:
 def short_label(info: CheckpointInfo) -> str:
     if info.kind == "ae":
         return "autoencoder (reference)"
-    if info.config.get("recon_weight", 1.0) == 0:
+    if info.config.recon_weight == 0:
         return "KL only"
     return "reconstruction only" if info.beta == 0 else f"β = {info.beta:g}"
 
 
 def stage_story(info: CheckpointInfo) -> str:
-    if info.config.get("recon_weight", 1.0) == 0:
+    if info.config.recon_weight == 0:
         return "No reconstruction term: every code collapses onto the prior and the decoder draws one average image."
     if info.beta == 0:
         return "Nothing pulls the codes towards N(0, I): separated clusters with gaps, as in an autoencoder."

@@ -93,4 +93,4 @@ def test_catalog_reads_only_our_checkpoints(tmp_path, monkeypatch):
     assert infos[0].dataset == "digits" and not infos[0].shipped
     monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
     assert shipped_checkpoint_dir() == tmp_path
-    assert json.loads(json.dumps(infos[0].config))["latent_dim"] == 2
+    assert infos[0].config.latent_dim == 2 and infos[0].meta.dataset == "digits"

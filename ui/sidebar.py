@@ -63,12 +63,11 @@ def _nats(value: object, sign: float = 1.0) -> str:
 
 def model_card(info: CheckpointInfo) -> None:
     """Data, latent dim, beta, epochs and the test ELBO terms of one checkpoint (its metadata shown as text)."""
-    m = info.meta.get("metrics")
-    m = m if isinstance(m, dict) else {}
+    m = info.meta.metrics
     lines = [
         f"**{escape_markdown(info.name)}** - {escape_markdown(info.description)}",
         f"data {escape_markdown(info.dataset)} · latent dim {info.latent_dim} · beta {info.beta:g} · "
-        f"{escape_markdown(info.meta.get('epochs', '?'), 20)} epochs",
+        f"{info.meta.epochs if info.meta.epochs is not None else '?'} epochs",
     ]
     if "test_recon" in m:
         terms = f"test recon {_nats(m['test_recon'])}"

@@ -21,6 +21,7 @@ from ..model import VAE, build_model, default_device
 from ..objectives import iwae_bound
 from ..store.catalog import SHIPPED_DIR
 from ..store.checkpoints import CheckpointError, validate_name
+from ..store.meta import CheckpointMeta
 from ..training import Callback, TrainingStopped, TrainResult, TrainState, evaluation_images, train
 from .args import THREADS, CliParser, UsageError, ensure_writable_dir, int_range
 
@@ -89,20 +90,15 @@ def train_and_save(
         metrics["test_iwae_nll"] = round(float(-ll.mean()), 4)
         metrics["iwae_k"] = iwae_k
         log(f"IWAE (K={iwae_k}) NLL estimate: {-ll.mean():.2f} nats ({time.perf_counter() - start:.0f} s)")
-    meta = {
-        "dataset": train_config.dataset,
-        "kind": model_config.kind,
-        "description": describe(model_config),
-        "beta": model_config.beta,
-        "latent_dim": model_config.latent_dim,
-        "epochs": len(result.history),
-        "seed": train_config.seed,
-        "train_config": train_config.to_dict(),
-        "metrics": metrics,
-        "history": result.history,
-        "train_seconds": round(result.seconds, 1),
-        "weights_dtype": "float16" if half else "float32",
-    }
+    meta = CheckpointMeta.for_training(
+        model_config,
+        train_config,
+        result.history,
+        result.test,
+        metrics=metrics,
+        train_seconds=round(result.seconds, 1),
+        weights_dtype="float16" if half else "float32",
+    ).to_dict()
     save_with_latents(
         model, out, meta, dataset.test_x, dataset.test_y, half=half, overwrite=overwrite, tsne=tsne, progress=log
     )

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import describe
 from ..data import Dataset, load_dataset
 from ..latent.codes import save_with_latents
 from ..model import VAE, build_model
 from ..store.checkpoints import CheckpointError, validate_name
+from ..store.meta import CheckpointMeta
 from ..training import Callback, TrainingStopped, TrainState, train
 from .preview import preview_indices, reconstruct
 from .slots import TrainingSlots, queue_message
@@ -251,19 +251,7 @@ class TrainingJob:
 
     def _meta(self, test: dict[str, float] | None) -> dict[str, Any]:
         mc, tc = self.spec.model_config, self.spec.train_config
-        return {
-            "dataset": tc.dataset,
-            "kind": mc.kind,
-            "description": describe(mc),
-            "beta": mc.beta,
-            "latent_dim": mc.latent_dim,
-            "epochs": len(self._history),
-            "seed": tc.seed,
-            "train_config": tc.to_dict(),
-            "metrics": {f"test_{k}": round(v, 4) for k, v in (test or {}).items()},
-            "history": list(self._history),
-            "trained_in": "app",
-        }
+        return CheckpointMeta.for_training(mc, tc, list(self._history), test, trained_in="app").to_dict()
 
     def _save(self, name: str) -> Path:
         """Checkpoint (never overwriting) and its latent maps beside it (PCA only: t-SNE takes too long here)."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..config import ConfigError, ModelConfig
-from .checkpoints import FORMAT, validate_name
-from .files import CheckpointError, json_field, read_file_header
+from .files import FORMAT, CheckpointError, json_field, read_file_header, validate_name
+from .meta import CheckpointMeta
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_DIR = REPO_ROOT / "checkpoints"
@@ -37,8 +36,8 @@ class CheckpointInfo:
     beta: float
     description: str
     shipped: bool
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    config: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    meta: CheckpointMeta = field(default_factory=CheckpointMeta, compare=False, hash=False)
+    config: ModelConfig = field(default_factory=ModelConfig, compare=False, hash=False)
 
     @property
     def label(self) -> str:
@@ -58,20 +57,21 @@ def read_info(path: Path, shipped: bool) -> CheckpointInfo | None:
         header = read_file_header(path)
         if header.metadata.get("format") != FORMAT:
             return None
-        config = ModelConfig.from_dict(json_field(header.metadata, "model_config", "", "config")).to_dict()
-        meta = json_field(header.metadata, "meta", "{}", "metadata")
-        if not isinstance(meta, dict):
+        config = ModelConfig.from_dict(json_field(header.metadata, "model_config", "", "config"))
+        raw = json_field(header.metadata, "meta", "{}", "metadata")
+        if not isinstance(raw, dict):
             return None
     except (CheckpointError, ConfigError, TypeError):
         return None
+    meta = CheckpointMeta.from_dict(raw)
     return CheckpointInfo(
         name=path.name.removesuffix(".safetensors"),
         path=path,
-        dataset=str(meta.get("dataset", "?"))[:64],
-        kind=str(config["kind"]),
-        latent_dim=int(config["latent_dim"]),
-        beta=float(config["beta"]),
-        description=str(meta.get("description", config["kind"]))[:200],
+        dataset=meta.dataset,
+        kind=config.kind,
+        latent_dim=config.latent_dim,
+        beta=config.beta,
+        description=meta.description or config.kind,
         shipped=shipped,
         meta=meta,
         config=config,
@@ -116,7 +116,7 @@ def find_twin(infos: list[CheckpointInfo], chosen: CheckpointInfo) -> Checkpoint
         i for i in infos if i.kind == want and i.dataset == chosen.dataset and i.latent_dim == chosen.latent_dim
     ]
     if want == "vae":
-        candidates = [i for i in candidates if i.beta == 1.0 and i.config.get("recon_weight", 1.0) == 1.0] or candidates
+        candidates = [i for i in candidates if i.beta == 1.0 and i.config.recon_weight == 1.0] or candidates
     swapped = chosen.name.replace("-vae-", "-ae-") if want == "ae" else chosen.name.replace("-ae-", "-vae-")
     candidates.sort(key=lambda i: (i.name != swapped, not i.shipped, i.name))
     return candidates[0] if candidates else None
@@ -127,6 +127,6 @@ def beta_series(infos: list[CheckpointInfo], dataset: str = "mnist5k", latent_di
     series = [i for i in infos if i.shipped and i.kind == "vae" and i.dataset == dataset and i.latent_dim == latent_dim]
 
     def order(i: CheckpointInfo) -> float:
-        return float("inf") if i.config.get("recon_weight", 1.0) == 0 else i.beta
+        return float("inf") if i.config.recon_weight == 0 else i.beta
 
     return sorted(series, key=order)

@@ -7,7 +7,6 @@ Files are written atomically and read without unpickling anything, so a user's u
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,16 @@ from safetensors.torch import load as st_load
 from ..config import ConfigError, ModelConfig
 from ..model import VAE, build_model
 from .disk import atomic_write, load_arrays, save_arrays
-from .files import MAX_CHECKPOINT_BYTES, CheckpointError, encode_safetensors, json_field, parse_safetensors, to_json
+from .files import (
+    FORMAT,
+    MAX_CHECKPOINT_BYTES,
+    CheckpointError,
+    encode_safetensors,
+    json_field,
+    parse_safetensors,
+    to_json,
+    validate_name,
+)
 
 __all__ = [
     "FORMAT",
@@ -37,11 +45,8 @@ __all__ = [
     "validate_name",
 ]
 
-FORMAT = "vae-explorer/1"
 CODE_VERSION = "0.1.0"
 _DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
-_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".jit", ".torchscript")
 # A model's codes and outputs on ordinary inputs stay far inside this; a file whose model leaves it (weights scaled
 # by 1e30, say) would break every page that picks it, so it is refused when loaded.
@@ -59,18 +64,6 @@ class Checkpoint:
     @property
     def config(self) -> ModelConfig:
         return self.model.config
-
-
-def validate_name(name: str) -> str:
-    """A checkpoint name that cannot escape its folder: lowercase letters, digits, '-' and '_'. The one name rule
-    of the Train page, the Upload page's import and the CLI."""
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in _RESERVED:
-        shown = repr(name)[:80]
-        raise CheckpointError(
-            f"{shown} is not a valid checkpoint name: use 1-64 lowercase letters, digits, '-' or '_', "
-            "starting with a letter or digit (for example 'my-vae-16')"
-        )
-    return name
 
 
 def checkpoint_bytes(model: VAE, meta: dict[str, Any] | None = None, half: bool = False) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+FORMAT = "vae-explorer/1"  # a checkpoint's __metadata__["format"]
 MAX_CHECKPOINT_BYTES = 50 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
 # Bytes per element of every dtype the safetensors format defines (the loaders accept fewer; see checkpoints.py).
@@ -28,6 +30,8 @@ DTYPE_SIZES = {
 }  # fmt: skip
 ARRAY_DTYPES = {"F16", "F32", "F64", "I32", "I64", "U8"}
 _MAX_DIM = 2**31  # no real tensor dimension comes near; keeps the size arithmetic small
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _PICKLE_MESSAGE = (
     "this looks like a pickled PyTorch file (.pt/.pth/.pkl). Loading those can run arbitrary code, so they are "
     "refused; export the weights with safetensors and this project's config instead"
@@ -36,6 +40,18 @@ _PICKLE_MESSAGE = (
 
 class CheckpointError(ValueError):
     """The file is not a usable checkpoint; the message says what is wrong and what to do."""
+
+
+def validate_name(name: str) -> str:
+    """A checkpoint name that cannot escape its folder: lowercase letters, digits, '-' and '_'. The one name rule
+    of the Train page, the Upload page's import and the CLI."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in _RESERVED:
+        shown = repr(name)[:80]
+        raise CheckpointError(
+            f"{shown} is not a valid checkpoint name: use 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit (for example 'my-vae-16')"
+        )
+    return name
 
 
 @dataclass(frozen=True)

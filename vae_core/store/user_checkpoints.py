@@ -3,16 +3,15 @@ save it (with its latent maps) under a safe name that never replaces anything.""
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..config import describe
 from ..data import DATASETS, Dataset
 from ..latent.codes import save_with_latents
 from .catalog import require_free_name
 from .checkpoints import PICKLE_SUFFIXES, Checkpoint, CheckpointError, load_checkpoint_bytes, validate_name
+from .meta import CheckpointMeta
 
 # Archives that hold pickles too (TorchScript, torch.save's zip format under another name).
 REFUSED_SUFFIXES = (*PICKLE_SUFFIXES, ".zip", ".tar", ".npy", ".npz", ".joblib")
@@ -60,27 +59,7 @@ def clean_meta(checkpoint: Checkpoint, dataset: str) -> dict[str, Any]:
     be shown in every sidebar."""
     if dataset not in DATASETS:
         raise CheckpointError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
-    config, meta = checkpoint.config, checkpoint.meta
-    out: dict[str, Any] = {
-        "dataset": dataset,
-        "kind": config.kind,
-        "description": f"{describe(config)}, uploaded",
-        "beta": config.beta,
-        "latent_dim": config.latent_dim,
-        "uploaded": True,
-    }
-    epochs = meta.get("epochs")
-    if isinstance(epochs, int) and not isinstance(epochs, bool) and 0 <= epochs <= 1_000_000:
-        out["epochs"] = epochs
-    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
-    out["metrics"] = {
-        k: float(metrics[k])
-        for k in _METRICS
-        if isinstance(metrics.get(k), (int, float))
-        and not isinstance(metrics.get(k), bool)
-        and math.isfinite(metrics[k])
-    }
-    return out
+    return CheckpointMeta.from_dict(checkpoint.meta).as_uploaded(checkpoint.config, dataset).to_dict()
 
 
 def import_checkpoint(checkpoint: Checkpoint, name: str, dataset: Dataset, out_dir: str | Path) -> Path:
