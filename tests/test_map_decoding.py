@@ -14,6 +14,9 @@ RNG = np.random.default_rng(0)
 def test_pca_map_of_a_2d_latent_decodes_exactly_the_code_there():
     codes = RNG.normal(size=(200, 2)).astype(np.float32)
     lmap = LatentMap("pca").fit(codes)
+    np.testing.assert_array_equal(lmap.points_, codes)  # the latent plane itself: no centring, no rotation
+    point = lmap.decode_point(np.array([4.0, -3.0]))  # far from every code: still exactly the code there
+    np.testing.assert_allclose(point.code, [4.0, -3.0])
     point = lmap.decode_point(lmap.points_[17])
     np.testing.assert_allclose(point.code, codes[17], atol=1e-5)
     assert point.exact and "exactly" in point.how

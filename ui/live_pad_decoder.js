@@ -1,10 +1,11 @@
-// The decoder of the live latent pad, in the browser: parses a vae_core/export.py payload and runs its layers.
+// The browser's one decoder (the live latent pad's and the latent map's): parses a vae_core/export.py payload and
+// runs its layers.
 //
 // Written for the Decoder of vae_core/networks.py (linear, relu, reshape, conv_transpose2d, sigmoid) and driven
 // by the payload's layer list. Parsed decoders live in a window-level Map keyed by model key ("NAME@HASH"), so
 // Python sends each model's weights once per browser tab. tests/test_export.py re-does this math in numpy;
 // tests/e2e/test_live_pad.py checks it against torch. ui/live_pad.py puts this file and live_pad.js into one
-// ES module (this file first).
+// ES module (this file first); ui/map_component.py does the same with the latent map's files.
 
 const LP = (globalThis.__vaeLivePad ??= {});
 LP.models ??= new Map(); // model key -> {decoder, codes, labels}
@@ -99,16 +100,17 @@ function compileDecoder(manifest, tensors) {
       prev.b = b2;
     } else if (L.op === "conv_transpose2d") {
       // torch weight (I, O, k, k) -> Wt[((i * k + ky) * k + kx) * O + o], so the loop over o is contiguous.
+      // Float64: the inner loops then read doubles directly (measured ~20% faster than Float32 in V8).
       const I = L.in_channels, O = L.out_channels, k = L.kernel_size, W = tensors[L.weight];
       if (width !== I * L.in_size * L.in_size) throw new Error("conv_transpose2d input size mismatch");
-      const Wt = new Float32Array(W.length);
+      const Wt = new Float64Array(W.length);
       for (let i = 0; i < I; i++)
         for (let o = 0; o < O; o++)
           for (let ky = 0; ky < k; ky++)
             for (let kx = 0; kx < k; kx++) Wt[((i * k + ky) * k + kx) * O + o] = W[((i * O + o) * k + ky) * k + kx];
       ops.push({
         kind: "convT", I, O, k, s: L.stride, p: L.padding, nIn: L.in_size, nOut: L.out_size, relu: false,
-        Wt, b: tensors[L.bias], out: new Float64Array(L.out_size * L.out_size * O),
+        Wt, b: tensors[L.bias], out: new Float64Array(L.out_size * L.out_size * O), nz: new Int32Array(I),
       });
       width = L.out_size * L.out_size * O;
     } else if (L.op === "sigmoid") {
@@ -118,42 +120,69 @@ function compileDecoder(manifest, tensors) {
     }
   }
   if (width !== 28 * 28) throw new Error(`the decoder must output 28x28 pixels (got ${width})`);
+  for (const op of ops) {
+    if (op.kind !== "linear") continue;
+    // W (out, in) -> Wt (in, out) as Float64: the forward pass then skips zero inputs (after a ReLU, most are)
+    // and runs over contiguous outputs.
+    const Wt = new Float64Array(op.nIn * op.nOut);
+    for (let o = 0; o < op.nOut; o++) for (let i = 0; i < op.nIn; i++) Wt[i * op.nOut + o] = op.W[o * op.nIn + i];
+    op.Wt = Wt;
+    delete op.W;
+  }
   return {
     latentDim: manifest.latent_dim, likelihood: manifest.likelihood, ops,
     input: new Float64Array(manifest.latent_dim), std: tensors.decoder_std || null, noise: new Map(),
   };
 }
 
+// out = b + sum over the non-zero inputs i of x[i] * Wt[i, :]; the loops over outputs are unrolled by 4.
 function linear(op, x) {
-  const { W, b, nIn, nOut, out, relu } = op;
-  for (let o = 0; o < nOut; o++) {
-    let acc = b[o];
-    const base = o * nIn;
-    for (let i = 0; i < nIn; i++) acc += W[base + i] * x[i];
-    out[o] = relu && acc < 0 ? 0 : acc;
+  const { Wt, b, nIn, nOut, out, relu } = op;
+  for (let o = 0; o < nOut; o++) out[o] = b[o];
+  for (let i = 0; i < nIn; i++) {
+    const v = x[i];
+    if (v === 0) continue;
+    const base = i * nOut;
+    let o = 0;
+    for (; o + 3 < nOut; o += 4) {
+      out[o] += v * Wt[base + o];
+      out[o + 1] += v * Wt[base + o + 1];
+      out[o + 2] += v * Wt[base + o + 2];
+      out[o + 3] += v * Wt[base + o + 3];
+    }
+    for (; o < nOut; o++) out[o] += v * Wt[base + o];
   }
+  if (relu) for (let o = 0; o < nOut; o++) if (out[o] < 0) out[o] = 0;
   return out;
 }
 
 // out[o, y, x] += in[i, iy, ix] * w[i, o, ky, kx] with y = iy*s - p + ky, x = ix*s - p + kx (when inside).
 function convTranspose(op, x) {
-  const { I, O, k, s, p, nIn, nOut, Wt, b, out, relu } = op;
+  const { I, O, k, s, p, nIn, nOut, Wt, b, out, relu, nz } = op;
   for (let q = 0; q < nOut * nOut; q++) for (let o = 0; o < O; o++) out[q * O + o] = b[o];
   for (let iy = 0; iy < nIn; iy++) {
     for (let ix = 0; ix < nIn; ix++) {
       const inBase = (iy * nIn + ix) * I;
+      let m = 0; // the input channels that are not zero here (most are zero after the ReLU), listed once
+      for (let i = 0; i < I; i++) if (x[inBase + i] !== 0) nz[m++] = i;
+      if (m === 0) continue;
       for (let ky = 0; ky < k; ky++) {
         const y = iy * s - p + ky;
         if (y < 0 || y >= nOut) continue;
         for (let kx = 0; kx < k; kx++) {
           const xx = ix * s - p + kx;
           if (xx < 0 || xx >= nOut) continue;
-          const outBase = (y * nOut + xx) * O;
-          for (let i = 0; i < I; i++) {
-            const v = x[inBase + i];
-            if (v === 0) continue; // most inputs are zero after the ReLU
-            const wBase = ((i * k + ky) * k + kx) * O;
-            for (let o = 0; o < O; o++) out[outBase + o] += v * Wt[wBase + o];
+          const outBase = (y * nOut + xx) * O, tap = ky * k + kx;
+          for (let j = 0; j < m; j++) {
+            const i = nz[j], v = x[inBase + i], wBase = (i * k * k + tap) * O;
+            let o = 0;
+            for (; o + 3 < O; o += 4) {
+              out[outBase + o] += v * Wt[wBase + o];
+              out[outBase + o + 1] += v * Wt[wBase + o + 1];
+              out[outBase + o + 2] += v * Wt[wBase + o + 2];
+              out[outBase + o + 3] += v * Wt[wBase + o + 3];
+            }
+            for (; o < O; o++) out[outBase + o] += v * Wt[wBase + o];
           }
         }
       }

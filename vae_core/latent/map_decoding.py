@@ -1,9 +1,10 @@
 """A 2-D map of latent codes and the way back: from any point on the map to a code the decoder can draw.
 
-PCA is linear, so a map point has an exact pre-image on the PCA plane through the mean code (and, for a 2-D
-latent, PCA is only a rotation: the pre-image is the code itself). t-SNE has no inverse at all; the best we can do
-is the inverse-distance-weighted mean of the codes of the nearest mapped points, which stays inside the cloud of
-real codes. The page says which of the two produced the decoded image.
+PCA is linear, so a map point has an exact pre-image on the PCA plane through the mean code; a 2-D latent is not
+projected at all: its map is the latent plane itself, so every place is exactly a code and holes show where they
+are. t-SNE has no inverse at all; the best we can do is the inverse-distance-weighted mean of the codes of the
+nearest mapped points, which stays inside the cloud of real codes. The page says which of the two produced the
+decoded image (and ui/map_inverse.js does the same in the browser).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class LatentMap:
         if self.codes_.ndim != 2 or len(self.codes_) < 2:
             raise ValueError(f"a map needs at least 2 codes as an (N, D) array (got shape {self.codes_.shape})")
         if self.method == "pca":
-            pca = LatentPCA().fit(self.codes_)
+            pca = LatentPCA.plane(self.codes_) if self.latent_dim == 2 else LatentPCA().fit(self.codes_)
             self.points_ = pca.transform(self.codes_) if points is None else np.asarray(points, np.float32)
             self.inverse_: LatentPCA | NeighbourInverse = pca
         else:
@@ -78,7 +79,7 @@ class LatentMap:
         if self.method == "pca":
             exact = self.latent_dim <= 2
             how = (
-                "PCA inverse transform. The latent is 2-D, so PCA is only a rotation: this is exactly the code there."
+                "The latent is 2-D, so the map is the latent plane itself: this place is exactly the code decoded."
                 if exact
                 else f"PCA inverse transform: the code on the PCA plane through the mean code. The other "
                 f"{self.latent_dim - 2} directions of the {self.latent_dim}-D latent are set to their mean."

@@ -30,6 +30,19 @@ class LatentPCA:
         self.explained_variance_ratio_ = np.pad(var[:k] / max(var.sum(), 1e-12), (0, self.n_components - k))
         return self
 
+    @classmethod
+    def plane(cls, z: np.ndarray) -> LatentPCA:
+        """The map of a 2-D latent: the latent plane itself (no centring, no rotation), so map coordinates are the
+        code (z0, z1) and a hole lies where it lies in the latent space. ``z`` (N, 2) only sets the variance ratios."""
+        z = np.asarray(z, dtype=np.float64)
+        if z.ndim != 2 or z.shape[1] != 2:
+            raise ValueError(f"the latent plane is a map of 2-D codes only (got shape {z.shape})")
+        pca = cls(2)
+        pca.mean_, pca.components_ = np.zeros(2), np.eye(2)
+        var = z.var(axis=0)
+        pca.explained_variance_ratio_ = var / max(var.sum(), 1e-12)
+        return pca
+
     def transform(self, z: np.ndarray) -> np.ndarray:
         return ((np.asarray(z, dtype=np.float64) - self.mean_) @ self.components_.T).astype(np.float32)
 
