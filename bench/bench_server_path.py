@@ -5,8 +5,8 @@ Three numbers a student feels:
 - **cold start**: `streamlit run` launched -> the first decoded image (the prior samples on the home page) visible
   in the browser. Target <= 4 s. Measured ``--cold`` times, each with a fresh server and fresh cache folders
   (the OS file cache stays warm, as on a server that has run before).
-- **click to decode** on the Latent map: a click on the VAE's map at a new place -> the decoded image beside it has
-  changed (its ``src``, loaded). Targets p50 <= 150 ms, p95 <= 300 ms.
+- **click to decode** on the Latent map: a click (a pin) on the VAE's map at a new place -> the pinned image below the
+  maps has changed (its ``src``, loaded). Targets p50 <= 150 ms, p95 <= 300 ms.
 - **upload to reconstruction** on the Upload page: a new PNG of a digit through the file input -> both models'
   reconstructions shown (loaded). Same targets. Each digit is drawn differently, so no cache can answer it.
 
@@ -14,16 +14,16 @@ Times are taken inside the page with performance.now(): from the user's input ev
 change) to the first animation frame where the image is in the DOM and decoded. A wrapped WebSocket records when
 the browser sent the rerun request and when the server's messages arrived, which splits each round trip into:
 
-- **browser -> request**: from the input event to the rerun request leaving the browser (plotly's selection, the
-  file's HTTP upload, Streamlit's widget state);
+- **browser -> request**: from the input event to the rerun request leaving the browser (the map component's pin,
+  the file's HTTP upload, Streamlit's widget state);
 - **server**: from that request to the message that carries the new image (the script rerun, including our code,
   Streamlit's serialisation and a loopback socket);
-- **render**: from that message to the image on screen (React, plotly's redraw of the maps, fetching the image
-  from the server's /media/ URL, image decoding).
+- **render**: from that message to the image on screen (React, fetching the image from the server's /media/ URL,
+  image decoding).
 
-"busy (JS)" is the time the browser's main thread spent in long tasks (> 50 ms) during the round trip, mostly
-plotly drawing maps; "kB in" is what the server sent. On a shared machine every number moves with the load: the
-header prints the load average, and the empty page shows how much of a round trip Streamlit alone costs right then.
+"busy (JS)" is the time the browser's main thread spent in long tasks (> 50 ms) during the round trip; "kB in" is
+what the server sent. On a shared machine every number moves with the load: the header prints the load average, and
+the empty page shows how much of a round trip Streamlit alone costs right then.
 
 For comparison the same round trip is measured on an **empty page** (a button and a counter), which is the floor
 Streamlit itself sets on this machine.
@@ -74,7 +74,7 @@ WS_LOG = """
     }
     send(data) { window.__ws.push(["send", performance.now(), size(data)]); return super.send(data); }
   };
-  window.__long = [];  // main-thread tasks over 50 ms: where the browser is busy (plotly, React, layout)
+  window.__long = [];  // main-thread tasks over 50 ms: where the browser is busy (React, layout)
   new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__long.push([e.startTime, e.duration])))
     .observe({type: "longtask"});
 })();
@@ -122,25 +122,18 @@ FIRST_IMAGE = """() => {
   const shown = !!img && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0;
   return shown ? performance.now() : null;
 }"""
-# Page coordinates of the plane's invisible grid points on the VAE's map (plotly's own axis conversion), keeping
-# those more than 12 px from every test image's dot and off the thumbnails: a click there decodes that place.
+# Page coordinates of places on the VAE's map (the map component's canvas) at least 12 px from every test image's
+# dot: a click there pins that place. The component's own hooks (ui/map_component.js) convert map units to pixels.
 GRID_POINTS = """() => {
-  const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
-    .find((g) => ((g._fullLayout.title || {}).text || '').replace(/<[^>]*>/g, '').startsWith('VAE ·'));
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-  const px = (x, y) => [box.left + xa.d2p(x), box.top + ya.d2p(y)];
-  const plane = gd._fullData.find((d) => d.name === 'plane');
-  const dots = gd._fullData.filter((d) => d.customdata).flatMap((d) => Array.from(d.x, (x, i) => px(x, d.y[i])));
-  const thumbs = (gd._fullLayout.images || []).map((im) => {
-    const [cx, cy] = px(im.x, im.y), w = Math.abs(xa.d2p(im.x + im.sizex) - xa.d2p(im.x)) / 2 + 6,
-          h = Math.abs(ya.d2p(im.y + im.sizey) - ya.d2p(im.y)) / 2 + 6;
-    return [cx - w, cy - h, cx + w, cy + h];
-  });
-  return Array.from(plane.x, (x, i) => px(x, plane.y[i])).filter(([x, y]) =>
-    dots.every(([u, v]) => Math.hypot(x - u, y - v) > 12) &&
-    thumbs.every(([x0, y0, x1, y1]) => x < x0 || x > x1 || y < y0 || y > y1) &&
-    x > box.left + 4 && x < box.right - 4 && y > box.top + 4 && y < box.bottom - 4);
+  const LM = window.__vaeLatentMap, view = LM.current.views[0], p = view.data.points, n = view.data.n;
+  const box = view.canvas.getBoundingClientRect(), out = [];
+  const dots = Array.from({length: n}, (_, i) => LM.clientPoint('vae', p[2 * i], p[2 * i + 1]));
+  for (let gy = 1; gy < 20; gy++)
+    for (let gx = 1; gx < 20; gx++) {
+      const x = box.left + (box.width * gx) / 20, y = box.top + (box.height * gy) / 20;
+      if (dots.every((d) => Math.hypot(x - d.x, y - d.y) > 12)) out.push([x, y]);
+    }
+  return out;
 }"""
 EMPTY_PAGE = """
 import streamlit as st
@@ -286,14 +279,13 @@ def click_to_decode(browser, url: str, clicks: int, seed: int = 0) -> list[Trip]
     pg = new_page(browser)
     pg.goto(url + MAP_PAGE)
     wait_done(pg, 120_000)
-    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .nsewdrag').length >= 2", timeout=60_000)
+    pg.wait_for_function("() => window.__vaeLatentMap && window.__vaeLatentMap.stats.firstMapAt", timeout=60_000)
     grid = pg.evaluate(GRID_POINTS)
     order = np.random.default_rng(seed).permutation(len(grid))  # a new place every click
     trips = []
     for i in range(min(clicks + 1, len(grid))):  # the first click only warms the decoded-point part of the page
         x, y = grid[order[i]]
         pg.mouse.move(x, y)
-        pg.wait_for_timeout(150)  # plotly turns the hovered point into the click's selection
         trip = round_trip(pg, "mousedown", DECODED_SRC, lambda x=x, y=y: pg.mouse.click(x, y))
         if i:
             trips.append(trip)

@@ -89,28 +89,14 @@ def phone_photo(rng: random.Random) -> bytes:
 
 
 def map_click(session: ProtocolSession, rng: random.Random) -> dict:
-    """What plotly sends when this student clicks a random point of the VAE map (a test image or the plane)."""
-    _, chart = session.find("plotly_chart", "vae_map")
-    traces = [t for t in json.loads(chart.spec)["data"] if t.get("x") is not None]
-    curve = rng.randrange(len(traces))
-    xs = _array(traces[curve]["x"])
-    i = rng.randrange(len(xs))
-    point = {"curve_number": curve, "point_number": i, "point_index": i, "x": float(xs[i])}
-    point["y"] = float(_array(traces[curve]["y"])[i])
-    if traces[curve].get("customdata") is not None:
-        point["customdata"] = [int(v) for v in np.asarray(_array(traces[curve]["customdata"]))[i]]
-    return point
-
-
-def _array(value) -> np.ndarray:
-    """A plotly JSON array: a list, or a typed array {"dtype", "bdata", "shape"} (base64)."""
-    if isinstance(value, dict) and "bdata" in value:
-        import base64
-
-        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return arr.reshape([int(s) for s in str(shape).split(",")]) if shape else arr
-    return np.asarray(value)
+    """The pin this student makes on the VAE's map (the map component's "pin" event, sent on a click): a random test
+    image, or a random place on the plane."""
+    _, comp = session.find("bidi_component", "latent_map")
+    (n,) = struct.unpack_from("<I", comp.bytes)
+    vae = json.loads(comp.bytes[4 : 4 + n])["maps"][0]
+    if rng.random() < 0.5:
+        return {"role": vae["role"], "index": rng.randrange(vae["n"])}
+    return {"role": vae["role"], "xy": [round(rng.uniform(-3, 3), 3), round(rng.uniform(-3, 3), 3)]}
 
 
 def pad_release(session: ProtocolSession, rng: random.Random) -> dict:
@@ -143,7 +129,7 @@ async def student(i: int, url: str, args: argparse.Namespace, stats: dict, wave:
                 record("navigate", await session.open(page))
                 await think()
                 if page == "Latent_map":
-                    record("click", await session.select_plotly_point("vae_map", map_click(session, rng)))
+                    record("click", await session.trigger_component_event("latent_map", "pin", map_click(session, rng)))
                     await think()
                 elif page == "Latent_sliders":
                     record(

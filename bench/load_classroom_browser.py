@@ -76,7 +76,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
                 if exc:
                     stats["errors"].append(f"session {i}: exception on /{name}")
                 if name == "Latent_map":
-                    plot = await page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=60_000)
+                    plot = await page.wait_for_selector('section[data-role="vae"] canvas.mc-map', timeout=60_000)
                     if plot:
                         box = await plot.bounding_box()
                         t = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Latent map: the codes of the test images in 2-D, the VAE beside the autoencoder; click anywhere to decode."""
+"""Latent map: the codes of the test images in 2-D, the VAE beside the autoencoder; hover anywhere to decode, click
+to pin."""
 
 from __future__ import annotations
 
@@ -8,17 +9,10 @@ import numpy as np
 import streamlit as st
 
 from ui import url_params
-from ui.figures import download_csv, download_png, png, show_image
-from ui.latent_map import (
-    click_target,
-    code_figure,
-    latent_map,
-    map_csv_columns,
-    map_figure,
-    method_name,
-    tsne_points,
-)
+from ui.figures import download_csv, download_png, png
+from ui.latent_map import code_figure, latent_map, map_csv_columns, method_name, tsne_points
 from ui.loaders import dataset, latents
+from ui.map_component import MapModel, Pin, latent_map_component
 from ui.sidebar import ModelPair, model_sidebar
 from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.latent.map_decoding import METHODS, LatentMap
@@ -35,7 +29,16 @@ TSNE_URL = {  # TSNESettings field: (query parameter, its parser)
     "max_iter": ("iters", partial(url_params.whole_number, lo=250, hi=5000)),
     "seed": ("seed", partial(url_params.whole_number, lo=0, hi=url_params.SEED_MAX)),
 }
+IMAGE_PX = 112  # the pinned images: as large as the maps' decoded images; two and a caption fit a map's column
 PLACE_LIMIT = 1e4  # far beyond any map's edge (maps span the test codes): a larger ?vae_at= was not written here
+HOW_HOVER_DECODES = {  # what a place on the map decodes to, by map (ui.map_component's methods)
+    "plane": "The latent is 2-D, so each map is the latent plane itself: every place decodes exactly to its code, "
+    "and holes show where they are.",
+    "pca": "A place decodes to the code on the PCA plane through the mean code; the other directions of the latent "
+    "stay at their mean.",
+    "tsne": "t-SNE has no inverse: a place decodes to the distance-weighted mean of the codes of its 5 nearest test "
+    "images, so the image stays inside the cloud of codes, even over empty map. A t-SNE map cannot show holes.",
+}
 
 
 def fresh_tsne_settings() -> TSNESettings | None:
@@ -64,13 +67,13 @@ def model_map(info: CheckpointInfo, method: str, fresh: TSNESettings | None) -> 
     return latent_map(lat.mu, "tsne", tsne_points(lat.mu, s.perplexity, s.max_iter, s.seed))
 
 
-def remember_click(chart_key: str, role: str, roles: list[str]) -> None:
-    """on_select: a click on a test image selects it in every map; a click on the plane belongs to this map."""
-    target = click_target(st.session_state[chart_key].selection)
-    if target is None:  # a deselection (double click) keeps the last decoded point
-        return
-    for r in [role] if "," in target else roles:
-        st.query_params[f"{r}_at"] = target
+def remember_pin(pin: Pin, roles: list[str]) -> None:
+    """on_pin: a pinned test image is pinned in every map; a pinned place belongs to the map it was pinned on."""
+    if isinstance(pin.target, int):
+        for r in roles:
+            st.query_params[f"{r}_at"] = str(pin.target)
+    else:
+        st.query_params[f"{pin.role}_at"] = f"{pin.target[0]:.5g},{pin.target[1]:.5g}"
 
 
 def forget_places() -> None:
@@ -120,19 +123,17 @@ def decoded_point(
         point = lmap.decode_point(np.array(target))
         code, neighbours, how = point.code, point.neighbours, point.how
     image = decode_codes(ckpt.model, np.array(code)[None])[0]
-    left, right = st.columns([1, 2])
-    with left:
-        show_image(image, caption=f"{label}: decoded", width=150)
-    with right:
-        st.caption(how)
-        if isinstance(target, int):
-            show_image(ds.test_x[target], caption=f"test image #{target}", width=104)
-        strip = tile_images(np.asarray(ds.test_x[neighbours]), n_cols=len(neighbours), pad=2)
-        st.image(
-            png(strip, 2),
-            caption="nearest test images on the map: " + ", ".join(names[ds.test_y[i]] for i in neighbours),
-            output_format="PNG",
-        )
+    row = st.container(horizontal=True, gap="small")  # fixed-size images that wrap, never over each other
+    row.image(png(image, 4), caption=f"{label}: decoded", width=IMAGE_PX)
+    if isinstance(target, int):
+        row.image(png(ds.test_x[target], 4), caption=f"test image #{target}", width=IMAGE_PX)
+    row.caption(how, width="stretch")
+    strip = tile_images(np.asarray(ds.test_x[neighbours]), n_cols=len(neighbours), pad=2)
+    st.image(
+        png(strip, 2),
+        caption="nearest test images on the map: " + ", ".join(names[ds.test_y[i]] for i in neighbours),
+        output_format="PNG",
+    )
     st.plotly_chart(code_figure(code), key=f"{role}_code", config={"displayModeBar": False})
     d1, d2 = st.columns(2)
     with d1:
@@ -148,10 +149,11 @@ def decoded_point(
 
 @st.fragment
 def latent_maps(pair: ModelPair) -> None:
-    """Map choice, the maps side by side, and what each map's last click decodes to. Clicks rerun only this."""
+    """Map choice, the maps side by side (decoding under the cursor in the browser), and what each map's pin
+    decodes to. A pin reruns only this."""
     if "map_method" not in st.session_state:
         st.session_state.map_method = st.query_params.get("map") if st.query_params.get("map") in METHODS else "pca"
-    top = st.columns([2, 2, 3])
+    top = st.columns([1, 3, 2], vertical_alignment="center")
     method = top[0].radio(
         "Map",
         list(METHODS),
@@ -159,11 +161,13 @@ def latent_maps(pair: ModelPair) -> None:
         horizontal=True,
         key="map_method",
         on_change=forget_places,
+        label_visibility="collapsed",
         help="PCA: the best flat view (linear, distances kept along 2 directions). t-SNE: keeps neighbours "
         "together, but distances between clusters mean little.",
     )
     st.query_params["map"] = method
-    draw_images = top[1].toggle("Draw test images on the map", value=True)
+    shown = "plane" if method == "pca" and pair.latent_dim == 2 else method
+    top[1].caption(HOW_HOVER_DECODES[shown])
     with top[2]:
         if method == "tsne":
             compute_fresh_tsne(pair)
@@ -174,44 +178,46 @@ def latent_maps(pair: ModelPair) -> None:
     maps = {ROLE[label]: model_map(info, method, fresh) for label, info, _ in models}
     roles = list(maps)
     labels = np.asarray(latents(pair.vae_info).labels)
-    columns = st.columns(2)
-    for column, (label, info, ckpt) in zip(columns, models, strict=False):
+    targets, shown_maps = {}, []
+    for label, info, ckpt in models:
         role, lmap = ROLE[label], maps[ROLE[label]]
         place = partial(url_params.map_place, n_images=len(lmap.points_), limit=PLACE_LIMIT)
-        target = url_params.read(f"{role}_at", place, then="click the map to choose a point", where=column)
-        marked = None if target is None else (lmap.points_[target] if isinstance(target, int) else np.array(target))
-        with column:
-            where = "fresh" if fresh else "precomputed" if method == "tsne" else ""
-            title = f"{label} · {method_name(method)} {where} · {info.name}"
-            map_slot = st.container()  # filled last: the decoded image reaches the browser before the redrawn map
-            if target is None:
-                st.info("Click a dot to decode that test image, or anywhere on the empty plane to decode that place.")
-            else:
-                decoded_point(role, label, ckpt, lmap, target, pair)
-            map_slot.plotly_chart(
-                map_figure(lmap, labels, ds.class_names, title, marked, ds.test_x if draw_images else None),
-                key=f"{role}_map",
-                on_select=partial(remember_click, f"{role}_map", role, roles),
-                selection_mode="points",
-                config={"scrollZoom": False, "displaylogo": False},
-            )
+        targets[role] = url_params.read(f"{role}_at", place, then="click the map to pin a place")
+        where = " fresh" if fresh else " precomputed" if method == "tsne" else ""
+        title = f"{'latent plane' if shown == 'plane' else method_name(method)}{where} · {info.name}"
+        prior = label == "VAE" and method == "pca"  # N(0, I)'s circles: a VAE's codes are drawn towards its prior
+        shown_maps.append(MapModel(role, label, info, ckpt, lmap, title, pin=targets[role], prior=prior))
+    latent_map_component(
+        shown_maps,
+        dataset_name=pair.dataset,
+        labels=labels,
+        class_names=ds.class_names,
+        images=ds.test_x,
+        on_pin=partial(remember_pin, roles=roles),
+    )
     if pair.ae is None:
-        columns[1].info(
+        st.info(
             "There is no autoencoder with this latent size on this dataset, so the VAE is shown alone. "
             "Train one on the Train page to compare."
         )
+    columns = st.columns(2)
+    for column, (label, _info, ckpt) in zip(columns, models, strict=False):
+        role = ROLE[label]
+        with column:
+            if targets[role] is None:
+                st.info(f"Click the {label}'s map to pin a place, or a test image: what it decodes to shows here.")
+            else:
+                decoded_point(role, label, ckpt, maps[role], targets[role], pair)
     download_csv(
         map_csv_columns(maps, labels), f"{pair.vae_info.name}-{method}-map.csv", "Map coordinates (CSV)", key="map_csv"
     )
-    st.caption("The camera button above each map (it shows on hover) saves the map as a PNG.")
 
 
 st.title("Latent map")
 st.markdown(
     "Every dot is a **test image**, placed by its code: the VAE's map on the left, the plain autoencoder's on the "
-    "right, the same images in both, coloured by label. **Click a dot** to decode that image's code; **click the "
-    "empty plane** to decode a code no image has, and compare: the VAE's space between clusters still decodes to "
-    "something plausible, the autoencoder's often to a smudge."
+    "right. **Hover** anywhere: both models decode under the cursor (+ marks the same place on the other map). "
+    "**Click** to pin a place or a test image; the details below follow. Drag to pan, scroll to zoom."
 )
 pair = model_sidebar()
 if pair is None:

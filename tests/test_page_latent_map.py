@@ -1,11 +1,11 @@
-"""The Latent map page as a user sees it: two maps of the same test images, PCA vs t-SNE, and a click that decodes.
+"""The Latent map page as a user sees it: two maps of the same test images, PCA vs t-SNE, and a pin that decodes.
 
-The page runs on a tiny zoo of untrained models (tests/tiny_zoo.py), so it never depends on the shipped ones.
-A click is simulated the way the browser sends it: a plotly selection as the chart's widget value."""
+The page runs on a tiny zoo of untrained models (tests/tiny_zoo.py), so it never depends on the shipped ones. The
+maps are a browser component (ui/map_component.py); what it shows is read from the data the page sends it, and a
+pin is simulated the way the browser sends it: the component's "pin" trigger."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -16,9 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.tiny_zoo import open_page as open_tiny_zoo_page
 from tests.tiny_zoo import tiny_checkpoints, zoo  # noqa: F401 (fixtures)
+from ui.map_component import unpack_message
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_map.py")
-
+ASSETS: dict[str, np.ndarray] = {}  # every array asset a page sent (keys are content hashes: safe to share)
 
 pytestmark = pytest.mark.usefixtures("tiny_checkpoints")
 
@@ -27,29 +28,19 @@ def open_page(**query: str) -> AppTest:
     return open_tiny_zoo_page(PAGE, **query)
 
 
-def chart(at: AppTest, key: str):
-    return next(c for c in at.get("plotly_chart") if c.key == key)
+def maps(at: AppTest) -> dict[str, dict]:
+    """role -> what the component was told about that map this run; keeps the arrays it was sent."""
+    (element,) = at.get("bidi_component")
+    header, blobs = unpack_message(element.proto.bytes)
+    for key, asset in header["assets"].items():
+        if asset["kind"] in ("f32", "u8"):
+            raw = blobs[asset["offset"] : asset["offset"] + asset["length"]]
+            ASSETS[key] = np.frombuffer(raw, "<f4" if asset["kind"] == "f32" else np.uint8).reshape(asset["shape"])
+    return {m["role"]: m | {"labels": header["labels"], "classes": header["classes"]} for m in header["maps"]}
 
 
-def array(value) -> np.ndarray:
-    """A plotly JSON array: a list, or numpy's bytes in base64 ({"dtype", "bdata", "shape"})."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = value.get("shape")
-        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
-    return np.asarray(value)
-
-
-def map_points(at: AppTest, key: str) -> dict[int, tuple[float, float]]:
-    """test image index -> (x, y) as drawn on the map with this key."""
-    spec = json.loads(chart(at, key).proto.spec)
-    out = {}
-    for trace in spec["data"]:
-        if "customdata" not in trace:
-            continue
-        for x, y, custom in zip(array(trace["x"]), array(trace["y"]), array(trace["customdata"]), strict=True):
-            out[int(custom[0])] = (float(x), float(y))
-    return out
+def points(at: AppTest, role: str) -> np.ndarray:
+    return ASSETS[maps(at)[role]["points"]]
 
 
 def images(at: AppTest) -> dict[str, str]:
@@ -57,16 +48,15 @@ def images(at: AppTest) -> dict[str, str]:
     return {im.proto.imgs[0].caption: im.proto.imgs[0].url for im in at.get("image")}
 
 
-def click(at: AppTest, key: str, x: float, y: float, index: int | None = None) -> AppTest:
-    """Send what the browser sends when a point of the map is clicked (a test image, or the invisible grid)."""
-    point = {"curve_number": 1, "point_number": 0, "point_index": 0, "x": x, "y": y}
-    if index is not None:
-        point["customdata"] = [index, 0]
+def pin(at: AppTest, role: str, index: int | None = None, xy: tuple[float, float] | None = None) -> AppTest:
+    """Send what the browser sends when a map is clicked: on a test image (index) or a place (xy)."""
+    (element,) = at.get("bidi_component")
+    value = {"role": role, "index": index} if index is not None else {"role": role, "xy": list(xy)}
     states = at._tree.get_widget_states()
     states.widgets.append(
         WidgetState(
-            id=chart(at, key).proto.id,
-            string_value=json.dumps({"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}),
+            id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events",
+            json_trigger_value=json.dumps([{"event": "pin", "value": value}]),
         )
     )
     at._run(states)
@@ -74,65 +64,70 @@ def click(at: AppTest, key: str, x: float, y: float, index: int | None = None) -
     return at
 
 
-def test_what_a_click_means():
-    from ui.latent_map import click_target, parse_target
-
-    # the browser sends a point's customdata [index, label] as {"0": index, "1": label}
-    assert click_target({"points": [{"x": 1.0, "y": 2.0, "customdata": {"0": 41, "1": 3}}]}) == "41"
-    assert click_target({"points": [{"x": 1.0, "y": 2.0, "customdata": [41, 3]}]}) == "41"
-    assert click_target({"points": [{"x": 1.25, "y": -2.5}]}) == "1.25,-2.5"  # the invisible grid: a place
-    assert click_target({"points": []}) is None and click_target(None) is None
-    assert parse_target("41", 500) == 41 and parse_target("1.25,-2.5", 500) == (1.25, -2.5)
-    assert parse_target("500", 500) is None and parse_target("nan,1", 500) is None and parse_target("x", 500) is None
+def param(at: AppTest, key: str) -> str | None:
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
 
 
 def test_two_maps_of_the_same_test_images_coloured_by_label():
     at = open_page()
-    vae, ae = map_points(at, "vae_map"), map_points(at, "ae_map")
-    assert len(vae) == 500 and set(vae) == set(ae)  # every test image, in both maps
-    spec = json.loads(chart(at, "vae_map").proto.spec)
-    assert "VAE" in spec["layout"]["title"]["text"] and "PCA" in spec["layout"]["title"]["text"]
-    assert {t["name"] for t in spec["data"]} >= {str(d) for d in range(10)}  # a legend entry per digit
-    assert "Autoencoder" in json.loads(chart(at, "ae_map").proto.spec)["layout"]["title"]["text"]
-    assert any("Click a dot" in i.value for i in at.info)
-    assert at.query_params["map"] == ["pca"] or at.query_params["map"] == "pca"
+    shown = maps(at)
+    assert list(shown) == ["vae", "ae"]
+    vae, ae = shown["vae"], shown["ae"]
+    assert (vae["label"], ae["label"]) == ("VAE", "Autoencoder")
+    assert vae["title"] == "PCA · mnist5k-vae-16" and ae["title"] == "PCA · mnist5k-ae-16"
+    assert points(at, "vae").shape == points(at, "ae").shape == (500, 2)  # every test image, in both maps
+    assert len(ASSETS[vae["labels"]]) == 500 and vae["classes"] == [str(d) for d in range(10)]  # a legend entry each
+    assert vae["prior"] is not None and ae["prior"] is None  # the prior's circles on the VAE's PCA map
+    assert any("PCA plane through the mean code" in c.value for c in at.caption)
+    assert any("Click the VAE's map to pin" in i.value for i in at.info)
+    assert param(at, "map") == "pca"
 
 
-def test_switching_to_tsne_changes_the_map():
+def test_switching_to_tsne_changes_the_map_and_says_what_its_inverse_cannot_show():
     at = open_page()
-    pca = map_points(at, "vae_map")
+    pca = points(at, "vae")
     at.radio(key="map_method").set_value("tsne").run()
     assert not at.exception
-    tsne = map_points(at, "vae_map")
-    assert set(tsne) == set(pca)
-    assert not np.allclose([tsne[i] for i in range(20)], [pca[i] for i in range(20)])
-    assert "t-SNE" in json.loads(chart(at, "vae_map").proto.spec)["layout"]["title"]["text"]
+    tsne = points(at, "vae")
+    assert tsne.shape == pca.shape and not np.allclose(tsne[:20], pca[:20])
+    assert maps(at)["vae"]["title"] == "t-SNE precomputed · mnist5k-vae-16"
+    assert maps(at)["vae"]["inverse"] == {"kind": "neighbours", "k": 5}
+    assert any("stays inside the cloud of codes" in c.value for c in at.caption)
 
 
-def test_clicking_the_plane_decodes_that_place_and_another_place_decodes_differently():
+def test_pinning_the_plane_decodes_that_place_and_another_place_decodes_differently():
     at = open_page()
     assert "VAE: decoded" not in images(at)
-    x, y = np.mean(list(map_points(at, "vae_map").values()), axis=0)
-    click(at, "vae_map", float(x), float(y))
+    x, y = points(at, "vae").mean(axis=0)
+    pin(at, "vae", xy=(float(x), float(y)))
     first = images(at)["VAE: decoded"]
     assert any("PCA inverse transform" in c.value for c in at.caption)  # says how the code was obtained
-    assert "Autoencoder: decoded" not in images(at)  # a place belongs to the map that was clicked
-    click(at, "vae_map", float(x) + 3.0, float(y) - 3.0)
+    assert "Autoencoder: decoded" not in images(at)  # a place belongs to the map that was pinned
+    assert maps(at)["vae"]["pin"]["xy"] == pytest.approx([x, y], rel=1e-4) and maps(at)["ae"]["pin"] is None
+    pin(at, "vae", xy=(float(x) + 3.0, float(y) - 3.0))
     assert images(at)["VAE: decoded"] != first
-    assert "," in at.query_params["vae_at"][0] if isinstance(at.query_params["vae_at"], list) else True
+    assert param(at, "vae_at") == f"{x + 3:.5g},{y - 3:.5g}"
 
 
-def test_clicking_a_test_image_selects_it_in_both_maps():
+def test_pinning_a_test_image_selects_it_in_both_maps():
     at = open_page()
-    click(at, "ae_map", 0.0, 0.0, index=7)
+    pin(at, "ae", index=7)
     shown = images(at)
     assert "VAE: decoded" in shown and "Autoencoder: decoded" in shown
     assert "test image #7" in shown
     assert any("Test image #7" in c.value and "reconstruction" in c.value for c in at.caption)
-    # the clicked image is ringed in both maps
-    for key in ("vae_map", "ae_map"):
-        ring = [t for t in json.loads(chart(at, key).proto.spec)["data"] if t.get("name") == "clicked"]
-        assert ring and np.allclose([array(ring[0]["x"])[0], array(ring[0]["y"])[0]], map_points(at, key)[7], atol=1e-4)
+    assert [m["pin"] for m in maps(at).values()] == [{"index": 7}, {"index": 7}]  # ringed in both maps
+    assert param(at, "vae_at") == param(at, "ae_at") == "7"
+
+
+def test_a_pin_reruns_without_sending_the_maps_again():
+    at = open_page()
+    (element,) = at.get("bidi_component")
+    first = len(element.proto.bytes)
+    pin(at, "vae", index=3)
+    (element,) = at.get("bidi_component")
+    assert first > 1_000_000 and len(element.proto.bytes) < 10_000, "weights and codes travel once per tab"
 
 
 def test_a_shared_url_reproduces_the_decoded_point():
@@ -140,6 +135,7 @@ def test_a_shared_url_reproduces_the_decoded_point():
     b = open_page(vae_at="1.5,-0.5")
     c = open_page(vae_at="-2,2")
     assert images(a)["VAE: decoded"] == images(b)["VAE: decoded"] != images(c)["VAE: decoded"]
+    assert maps(a)["vae"]["pin"] == {"xy": [1.5, -0.5]}
     bad = open_page(vae_at="nonsense")
     assert any("Ignored ?vae_at=nonsense" in w.value for w in bad.warning)
 
@@ -162,12 +158,12 @@ def test_a_vae_without_twin_or_precomputed_tsne(monkeypatch):
     monkeypatch.setattr(ui.latent_map, "fit_tsne", quick_tsne)
     at = open_page(vae="mnist5k-vae-3", map="tsne")
     assert calls, "the missing t-SNE was not computed"
-    assert len(map_points(at, "vae_map")) == 500
-    assert [c.key for c in at.get("plotly_chart")] == ["vae_map"]
+    assert list(maps(at)) == ["vae"] and points(at, "vae").shape == (500, 2)
     assert any("VAE is shown alone" in i.value for i in at.info)
     # a fresh t-SNE with chosen settings
     at.slider[0].set_value(12)
     at.button[0].click().run()
     assert not at.exception
     assert any(s is not None and s.perplexity == 12 for s in calls)
-    assert at.query_params["perplexity"] in ("12", ["12"])
+    assert param(at, "perplexity") == "12"
+    assert maps(at)["vae"]["title"] == "t-SNE fresh · mnist5k-vae-3"

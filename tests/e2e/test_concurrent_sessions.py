@@ -40,9 +40,9 @@ async def student(url: str, i: int) -> dict[str, str]:
             run = await session.open(page)
             assert not run.exceptions, f"student {i} on /{page}: {run.exceptions}"
             if page == "Latent_map":
-                run = await session.select_plotly_point("vae_map", map_click(session, rng))
+                run = await session.trigger_component_event("latent_map", "pin", map_click(session, rng))
                 assert not run.exceptions, run.exceptions
-                assert run.media_fetched >= 1, "a click on the map decodes an image"
+                assert run.media_fetched >= 1, "a pin on the map decodes an image"
             elif page == "Latent_sliders":
                 run = await session.trigger_component_event("live_pad", "release", pad_release(session, rng))
                 assert not run.exceptions, run.exceptions
