@@ -70,9 +70,8 @@ def test_third_training_waits_and_says_where_it_is(tmp_path):
         assert job.join(60)
         assert job.status == JobStatus.SAVED, job.snapshot().message
     assert sorted(p.name for p in tmp_path.glob("q*.safetensors")) == [
-        "q0.latents.safetensors", "q0.safetensors", "q1.latents.safetensors", "q1.safetensors",
-        "q2.latents.safetensors", "q2.safetensors",
-    ]  # fmt: skip
+        f"q{i}.{part}safetensors" for i in range(3) for part in ("latents.", "", "snapshots.")
+    ]  # each checkpoint with its latent maps and the replay of its training
 
 
 def test_slots_are_first_come_first_served():

@@ -43,6 +43,8 @@ class TrainState:
 class Callback:
     """Override what you need. The app's callback draws progress; the CLI's drives tqdm."""
 
+    def on_train_begin(self, model: VAE, state: TrainState) -> None: ...
+
     def on_step(self, model: VAE, state: TrainState) -> None: ...
 
     def on_epoch_end(self, model: VAE, state: TrainState) -> None: ...
@@ -132,6 +134,8 @@ def train(
     start = time.perf_counter()
     cancelled = False
     model.train()
+    for cb in callbacks:
+        cb.on_train_begin(model, state)
     for epoch in range(1, config.epochs + 1):
         state.epoch, state.step = epoch, 0
         if model.config.is_vae and config.kl_warmup_epochs > 0:

@@ -72,7 +72,7 @@ def describe_folder(folder: Path) -> list[str]:
     lines = []
     paths = {p.name.removesuffix(".safetensors"): p for p in folder.glob("*.safetensors")}
     for name, path in sorted(paths.items()):
-        if name.startswith(".") or name.endswith(".latents"):
+        if "." in name:  # a sidecar (NAME.latents, NAME.snapshots) or a temp file: a checkpoint's name has no '.'
             continue
         info = read_info(path, shipped=False)
         lines.append(f"{name}  ({info.description}, latent {info.latent_dim})" if info else f"{name}  (unreadable)")

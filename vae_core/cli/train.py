@@ -17,6 +17,7 @@ import torch
 from ..config import ConfigError, ModelConfig, TrainConfig, describe
 from ..data import DATASETS, Dataset, DatasetUnavailable, load_dataset
 from ..latent.codes import save_with_latents
+from ..latent.snapshots import SnapshotRecorder, save_snapshots
 from ..model import VAE, build_model, default_device
 from ..objectives import iwae_bound
 from ..store.catalog import SHIPPED_DIR
@@ -74,13 +75,15 @@ def train_and_save(
     log=print,
     dataset: Dataset | None = None,
 ) -> tuple[VAE, TrainResult, dict[str, Any]]:
-    """Train from scratch, evaluate, save the checkpoint and its latent maps. Returns (model, result, meta).
+    """Train from scratch, evaluate, save the checkpoint, its latent maps and the replay of its training (the test
+    codes at fixed moments, ``vae_core.latent.snapshots``). Returns (model, result, meta).
 
     ``dataset`` defaults to ``load_dataset(train_config.dataset)``; pass it when the caller already loaded it."""
     dataset = dataset if dataset is not None else load_dataset(train_config.dataset)
     torch.manual_seed(train_config.seed)
     model = build_model(model_config).to(default_device())
-    result = train(model, dataset.train_x, train_config, dataset.test_x, callbacks=callbacks or [])
+    recorder = SnapshotRecorder(dataset.test_x, dataset.test_y)
+    result = train(model, dataset.train_x, train_config, dataset.test_x, callbacks=[*(callbacks or []), recorder])
     model = model.cpu().eval()
     metrics = {f"test_{k}": round(v, 4) for k, v in result.test.items()}
     if iwae_k and model_config.is_vae:
@@ -99,9 +102,13 @@ def train_and_save(
         train_seconds=round(result.seconds, 1),
         weights_dtype="float16" if half else "float32",
     ).to_dict()
-    save_with_latents(
+    path = save_with_latents(
         model, out, meta, dataset.test_x, dataset.test_y, half=half, overwrite=overwrite, tsne=tsne, progress=log
     )
+    try:
+        save_snapshots(path, recorder.snapshots())
+    except (OSError, CheckpointError) as e:  # the checkpoint stands; only its replay is missing
+        log(f"could not save the training replay beside {path.name}: {e}")
     return model, result, meta
 
 

@@ -21,6 +21,7 @@ import torch
 
 from ..data import Dataset, load_dataset
 from ..latent.codes import save_with_latents
+from ..latent.snapshots import SnapshotRecorder, save_snapshots
 from ..model import VAE, build_model
 from ..store.checkpoints import CheckpointError, validate_name
 from ..store.meta import CheckpointMeta
@@ -94,6 +95,7 @@ class TrainingJob:
         self.model: VAE | None = None  # the job's own model; nobody else holds it
         self._dataset: Dataset | None = None
         self._result_meta: dict[str, Any] = {}
+        self._recorder: SnapshotRecorder | None = None
         self.submitted_at = time.time()
 
     # ------------------------------------------------------------------------------------------- public API
@@ -219,9 +221,10 @@ class TrainingJob:
             self._originals = test_x[pick].copy()
         self._preview_x = torch.as_tensor(test_x[pick])[:, None]
         self.model = build_model(spec.model_config)  # the job's own model, from its config alone
+        self._recorder = SnapshotRecorder(test_x, ds.test_y)  # the replay of this training, saved with it
         try:
-            result = train(self.model, train_x, tc, test_x, callbacks=[_Progress(self), *self._callbacks],
-                           should_stop=self._should_stop)  # fmt: skip
+            result = train(self.model, train_x, tc, test_x, callbacks=[_Progress(self), *self._callbacks,
+                           self._recorder], should_stop=self._should_stop)  # fmt: skip
         except TrainingStopped as e:
             self.model.eval()
             self._result_meta = self._meta(None)
@@ -258,4 +261,10 @@ class TrainingJob:
         assert self.model is not None and self._dataset is not None
         path = Path(self.spec.out_dir) / f"{name}.safetensors"
         meta = {**self._result_meta, "weights_dtype": "float32"}
-        return save_with_latents(self.model, path, meta, self._dataset.test_x, self._dataset.test_y)
+        path = save_with_latents(self.model, path, meta, self._dataset.test_x, self._dataset.test_y)
+        try:
+            if self._recorder is not None:
+                save_snapshots(path, self._recorder.snapshots())
+        except (OSError, ValueError) as e:  # CheckpointError is a ValueError; the checkpoint stands without a replay
+            logger.warning("could not save the training replay beside %s: %s", path.name, e)
+        return path

@@ -100,7 +100,7 @@ def scan_checkpoints(dirs: list[tuple[Path, bool]] | None = None) -> list[Checkp
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.safetensors")):
-            if path.name.endswith(".latents.safetensors") or path.name.startswith("."):
+            if "." in path.name.removesuffix(".safetensors"):  # a sidecar (NAME.latents, NAME.snapshots) or temp file
                 continue
             info = read_info(path, shipped)
             if info is not None:
