@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui import url_params
 from ui.figures import download_csv, download_png, png
-from ui.latent_map import code_figure, latent_map, map_csv_columns, method_name, tsne_points
+from ui.latent_map import code_bars_svg, code_caption, latent_map, map_csv_columns, method_name, tsne_points
 from ui.loaders import dataset, latents
 from ui.map_component import MapModel, Pin, latent_map_component
 from ui.sidebar import ModelPair, model_sidebar
@@ -134,7 +134,7 @@ def decoded_point(
         caption="nearest test images on the map: " + ", ".join(names[ds.test_y[i]] for i in neighbours),
         output_format="PNG",
     )
-    st.plotly_chart(code_figure(code), key=f"{role}_code", config={"displayModeBar": False})
+    st.image(code_bars_svg(code), caption=code_caption(code), width="stretch")
     d1, d2 = st.columns(2)
     with d1:
         download_png(image, f"{ckpt.name}-decoded.png", label="Decoded image (PNG)", key=f"{role}_decoded_png")

@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from vae_core.latent.map_decoding import METHODS, LatentMap
 from vae_core.latent.projection import TSNESettings, fit_tsne
-
-from .figures import PrebuiltFigure
 
 
 @st.cache_data(show_spinner="Computing a t-SNE map of the codes (a few seconds)...", max_entries=32)
@@ -27,38 +24,43 @@ def latent_map(codes: np.ndarray, method: str, points: np.ndarray | None) -> Lat
     return LatentMap(method).fit(codes, points)
 
 
-def code_figure(code: np.ndarray, height: int = 170) -> go.Figure:
-    """The decoded code as one bar per latent dimension, over the band where the prior N(0, 1) puts 95%.
-
-    Written as plotly's dict (``PrebuiltFigure``): a new one is drawn on every click, and building it through
-    plotly's validating objects cost more than the decoding."""
-    code = np.asarray(code, dtype=np.float64)
-    d = list(range(1, len(code) + 1))
-    top = max(2.5, float(np.abs(code).max()) * 1.25)
+def code_caption(code: np.ndarray) -> str:
+    """What the code bars show (with the values themselves for a code of up to 4 numbers)."""
     values = f" = ({', '.join(f'{v:.2f}' for v in code)})" if len(code) <= 4 else ""
-    band = {"type": "rect", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": -1.96, "y1": 1.96}
-    return PrebuiltFigure(
-        {
-            "data": [
-                {
-                    "type": "bar",
-                    "x": d,
-                    "y": [float(v) for v in code],
-                    "marker": {"color": "#0072B2"},
-                    "hovertemplate": "z%{x} = %{y:.2f}<extra></extra>",
-                }
-            ],
-            "layout": {
-                "height": height,
-                "margin": {"l": 10, "r": 10, "t": 26, "b": 10},
-                "showlegend": False,
-                "title": {"text": f"decoded code z{values} (grey: 95% of the prior N(0, 1))", "font": {"size": 12}},
-                "xaxis": {"dtick": 1 if len(code) <= 16 else None, "title": {"text": None}},
-                "yaxis": {"range": [-top, top], "title": {"text": None}},
-                "shapes": [band | {"fillcolor": "#999999", "opacity": 0.15, "line": {"width": 0}, "layer": "below"}],
-            },
-        }
-    )
+    return f"decoded code z{values}, one bar per dimension (grey: where the prior N(0, 1) puts 95%)"
+
+
+def code_bars_svg(code: np.ndarray, width: int = 400, height: int = 140) -> str:
+    """The decoded code as one bar per latent dimension (z1, z2, ...), over the band [-1.96, 1.96] where the prior
+    N(0, 1) puts 95%, as a small SVG. The browser draws it in no time; a plotly chart of the same bars kept the
+    browser busy for 40-80 ms on every pin (bench/bench_server_path.py, "busy (JS)")."""
+    code = np.asarray(code, dtype=np.float64)
+    top = max(2.5, float(np.abs(code).max()) * 1.25)
+    x0, y0, w, h = 30, 6, width - 36, height - 24  # the plot area: room for tick labels left and below
+
+    def y(v: float) -> float:
+        return y0 + h * (top - v) / (2 * top)
+
+    step = w / len(code)
+    every = int(np.ceil(len(code) / 16))  # at most 16 dimension labels
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="10" fill="#555">',
+        f'<rect x="{x0}" y="{y(1.96):.1f}" width="{w}" height="{y(-1.96) - y(1.96):.1f}" fill="#999" '
+        'fill-opacity="0.18"/>',
+        f'<line x1="{x0}" x2="{x0 + w}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#888" stroke-width="0.8"/>',
+    ]
+    for v in (top, 0.0, -top):
+        parts.append(f'<text x="{x0 - 4}" y="{y(v) + 3.5:.1f}" text-anchor="end">{v:.3g}</text>')
+    for j, v in enumerate(code):
+        left, bar_top = x0 + j * step + 0.15 * step, y(max(v, 0.0))
+        parts.append(
+            f'<rect x="{left:.1f}" y="{bar_top:.1f}" width="{0.7 * step:.1f}" height="{abs(y(v) - y(0)):.1f}" '
+            'fill="#0072B2"/>'
+        )
+        if j % every == 0:
+            parts.append(f'<text x="{left + 0.35 * step:.1f}" y="{height - 4}" text-anchor="middle">{j + 1}</text>')
+    return "".join(parts) + "</svg>"
 
 
 def map_csv_columns(maps: Mapping[str, LatentMap], labels: np.ndarray) -> dict[str, np.ndarray]:

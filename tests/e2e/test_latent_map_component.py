@@ -88,8 +88,16 @@ def test_hover_decodes_on_every_frame_without_any_message_to_the_server(page, ap
     assert _inspect(page, "vae")["caption"].startswith("under the cursor")
     alt = vae_image.get_attribute("aria-label")
     assert alt and alt.startswith("VAE: image decoded"), alt
-    name = page.locator('section[data-role="vae"] canvas.mc-map').get_attribute("aria-label")
+    vae_map = page.locator('section[data-role="vae"] canvas.mc-map')
+    name = vae_map.get_attribute("aria-label")
     assert name.startswith("VAE latent map (PCA) of 500 test images"), name
+    vae_map.focus()  # the keyboard moves the probe too
+    before = _inspect(page, "vae")["probe"]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowUp")
+    after = _inspect(page, "vae")["probe"]
+    assert after[0] > before[0] and after[1] > before[1], (before, after)
+    assert vae_image.evaluate(PIXELS) != seen_vae[-1]
     assert sent == [], f"hovering sent {len(sent)} websocket messages"
     assert not errors, errors
 
@@ -114,6 +122,13 @@ def test_hovering_a_test_image_rings_it_in_the_other_map(page, app_url):
     assert ae["probe"] == pytest.approx(ae_xy, abs=1e-5), "the autoencoder decodes where that image lies on its map"
     assert f"test image #{i}" in ae["caption"]
     assert ae_map.evaluate(around) != before, "a ring is drawn around the same image on the autoencoder's map"
+    label = page.evaluate("(i) => window.__vaeLatentMap.current.className(i)", i)
+    legend = page.locator(".mc-legend button", has_text=label).first
+    legend.click()  # hide that class: its images can no longer be hovered
+    assert legend.get_attribute("aria-pressed") == "false"
+    page.mouse.move(*_client(page, "vae", page.evaluate("(i) => window.__vaeLatentMap.testImage('vae', i)", i)))
+    page.evaluate(NEXT_FRAME)
+    assert _inspect(page, "ae")["linked"] == -1
 
 
 def test_a_click_pins_the_place_and_the_url_keeps_it(page, app_url):
