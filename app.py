@@ -1,29 +1,67 @@
-"""Home page: what a VAE is, tied to the code that runs in this app, and the model pair every page compares."""
+"""Home page: samples from both models, what a VAE is, tied to the code this app runs, and where to go next.
+
+The home page paints without torch: its digits come from the numpy decoder (``vae_core.numpy_decoder``) and the code
+it shows is read from the source files, so a cold server shows a decoded digit within seconds; torch is imported in
+the background once it has painted (``ui.page.warm_up``).
+"""
 
 from __future__ import annotations
 
-import inspect
+import ast
+from pathlib import Path
 
 import streamlit as st
 
-from ui.figures import image_row
-from ui.sidebar import model_sidebar
-from vae_core.model import VAE
-from vae_core.objectives import elbo, kl_divergence
+from ui.figures import png, prior_samples, tile
+from ui.page import APP_NAME, page, warm_up
+from ui.sidebar import app_pages
 
-st.set_page_config(page_title="VAE explorer", page_icon="🌀", layout="wide")
+HERE = Path(__file__).parent
+WHAT = {  # page label -> what a student does there
+    "Train": "train a VAE, beta-VAE or autoencoder and watch the loss terms live.",
+    "Latent map": "the codes of the test images in 2-D (PCA, t-SNE); point anywhere to decode.",
+    "Latent sliders": "drag through the latent space and watch the image morph while you drag.",
+    "Interpolate": "walk in a straight line between two images' codes.",
+    "Upload": "your own images or drawings: reconstruction, and where they land.",
+    "Smoothness": "measure how much of each latent space decodes to something meaningful.",
+}
 
-st.title("VAE explorer")
-st.markdown(
-    "See and feel what a **variational autoencoder** learns, next to a **plain autoencoder** built from the "
-    "same two networks. Pick the models in the sidebar, then open a page on the left."
-)
 
-pair = model_sidebar()
+def source(path: str, qualname: str) -> str:
+    """The source of a function in one of our files (``"VAE.reparameterize"``), read without importing the module."""
+    text = (HERE / path).read_text(encoding="utf-8")
+    nodes: list[ast.AST] = [ast.parse(text)]
+    for name in qualname.split("."):
+        body = [n for parent in nodes for n in getattr(parent, "body", [])]
+        nodes = [n for n in body if getattr(n, "name", None) == name]
+    if not nodes:
+        raise LookupError(f"{qualname} is not defined in {path}")
+    node = nodes[0]
+    lines = text.splitlines()[node.lineno - 1 - len(node.decorator_list) : node.end_lineno]
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    return "\n".join(line[indent:] for line in lines)
 
-st.header("Two networks and one objective")
-st.markdown(
-    r"""
+
+def home() -> None:
+    """The page, top to bottom; the prior samples come first, so a projector shows them without scrolling."""
+    pair = page(APP_NAME, "🌀", load=False)
+    st.title("VAE explorer")
+    st.markdown(
+        "See and feel what a **variational autoencoder** learns, next to a **plain autoencoder** built from the "
+        "same two networks. Pick the models in the sidebar, then open a page on the left."
+    )
+    if pair is not None:
+        st.subheader("Samples from the prior, z ~ N(0, I)")
+        st.caption(
+            "The same 8 random codes, decoded by each model. The VAE was trained for this; the autoencoder was not."
+        )
+        for col, (label, info) in zip(st.columns(2, gap="medium"), pair.infos(), strict=False):
+            col.image(png(tile(prior_samples(info, n=8, seed=0), n_cols=4), 4), caption=f"{label} ({info.name})")
+        warm_up()
+
+    st.header("Two networks and one objective")
+    st.markdown(
+        r"""
 The **encoder** reads an image $x$ and predicts the mean $\mu(x)$ and the (diagonal) variance
 $\sigma^2(x)$ of a Gaussian $q(z \mid x)$ over latent codes $z$. The **decoder** reads a code $z$ and predicts
 the parameters of $p(x \mid z)$: one Bernoulli probability per pixel (or a Gaussian mean with a learned variance).
@@ -37,18 +75,16 @@ $$
 The first term is estimated by Monte Carlo, with codes drawn by the **reparameterization trick**; the KL between
 two Gaussians has a closed form. This is the code this app runs:
 """
-)
-col1, col2 = st.columns(2)
-with col1:
-    st.code(inspect.getsource(VAE.reparameterize), language="python")
-with col2:
-    st.code(inspect.getsource(kl_divergence), language="python")
-with st.expander("The ELBO, term by term (vae_core/objectives.py)"):
-    st.code(inspect.getsource(elbo), language="python")
+    )
+    left, right = st.columns(2, gap="medium")
+    left.code(source("vae_core/model.py", "VAE.reparameterize"), language="python", wrap_lines=True)
+    right.code(source("vae_core/objectives.py", "kl_divergence"), language="python", wrap_lines=True)
+    with st.expander("The ELBO, term by term (vae_core/objectives.py)"):
+        st.code(source("vae_core/objectives.py", "elbo"), language="python", wrap_lines=True)
 
-st.header("Why the autoencoder's latent space has holes")
-st.markdown(
-    """
+    st.header("Why the autoencoder's latent space has holes")
+    st.markdown(
+        """
 A **plain autoencoder** uses the same networks but encodes each image to a single point and is trained only to
 reconstruct. Nothing asks its codes to fill the space: classes end up as separate islands with empty sea in
 between, and a code picked in the sea decodes to a smudge. The **VAE** is asked two extra things: each image is a
@@ -57,22 +93,10 @@ like the prior $\\mathcal{N}(0, I)$ (so there is no empty sea). That is why any 
 decodes to something meaningful. The KL weight **beta** slides between the two: beta = 0 is an autoencoder with
 noise, large beta collapses every code to the prior.
 """
-)
+    )
+    st.header("The pages")
+    for script, label in app_pages()[1:]:
+        st.page_link(script, label=f"**{label}**: {WHAT.get(label, '')}")
 
-if pair is not None:
-    st.subheader("Samples from the prior, z ~ N(0, I)")
-    st.caption("The same 8 random codes decoded by each model. The VAE was trained for this; the autoencoder was not.")
-    for label, _info, ckpt in pair.both():
-        image_row(ckpt.model, label, n=8, seed=0)
 
-st.header("The pages")
-st.markdown(
-    """
-- **Train**: train a VAE, beta-VAE or autoencoder and watch the loss terms live.
-- **Latent map**: the codes of the test images in 2-D (PCA, t-SNE); click anywhere to decode.
-- **Latent sliders**: drag through the latent space and watch the image morph while you drag.
-- **Interpolate**: walk in a straight line between two images' codes.
-- **Upload**: your own images or drawings: reconstruction, and where they land.
-- **Smoothness**: measure how much of each latent space decodes to something meaningful.
-"""
-)
+home()

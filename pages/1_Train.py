@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.loaders import checkpoint_catalog, dataset
+from ui.page import page
 from ui.safe_text import escape_markdown
-from ui.sidebar import model_sidebar
 from ui.training_jobs import POLL_SECONDS, acknowledge_saved, dataset_problem, job_panel, my_jobs, submit
 from vae_core.config import ConfigError, ModelConfig, TrainConfig, describe
 from vae_core.data import DATASETS
@@ -17,10 +17,9 @@ from vae_core.store.catalog import user_checkpoint_dir
 from vae_core.store.checkpoints import CheckpointError
 from vae_core.store.user_checkpoints import suggest_name
 
-st.set_page_config(page_title="Train · VAE explorer", page_icon="🌀", layout="wide")
-
 jobs = my_jobs()
 acknowledge_saved(jobs)  # before the sidebar, so a model saved since the last run is listed there
+page("Train", "🏋️")
 
 st.title("Train a model")
 st.markdown(
@@ -28,7 +27,6 @@ st.markdown(
     "ELBO move while it learns. Trainings run in the background: you can keep using the other pages, and other "
     "people using this server are not slowed down much."
 )
-model_sidebar()
 
 MODEL_KINDS = {"VAE": ("vae", 1.0), "beta-VAE": ("vae", None), "Autoencoder": ("ae", 1.0)}
 

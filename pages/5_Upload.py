@@ -7,8 +7,8 @@ import streamlit as st
 
 from ui.draw_canvas import draw_canvas, png_from_data_url
 from ui.loaders import checkpoint_catalog, dataset
+from ui.page import page
 from ui.safe_text import escape_markdown
-from ui.sidebar import model_sidebar
 from ui.upload_results import image_report, prepare
 from vae_core.config import describe
 from vae_core.data import DATASETS, DatasetUnavailable
@@ -16,15 +16,13 @@ from vae_core.store.catalog import user_checkpoint_dir
 from vae_core.store.checkpoints import CheckpointError
 from vae_core.store.user_checkpoints import import_checkpoint, read_user_checkpoint, suggest_name
 
-st.set_page_config(page_title="Upload · VAE explorer", page_icon="🌀", layout="wide")
-
+pair = page("Upload", "✍️")
 st.title("Your own digits")
 st.markdown(
     "Upload a photo or a scan of a handwritten digit, or draw one. It is prepared the way MNIST was (white on black, "
     "cropped, scaled to 20x20, centred by mass in 28x28), then both models rebuild it. The **reconstruction** cost "
     "is -log p(x|z) in nats (lower is better); the VAE also pays **KL** nats for how far q(z|x) strays from the prior."
 )
-pair = model_sidebar()
 try:
     classes = dataset(pair.dataset).class_names if pair is not None else ()
 except DatasetUnavailable:  # the maps then label classes by number

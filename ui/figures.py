@@ -11,8 +11,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from vae_core.latent.codes import decode_codes, tile_images
-from vae_core.model import VAE
+from vae_core.numpy_decoder import load_numpy_decoder
+from vae_core.store.catalog import CheckpointInfo
+from vae_core.store.files import CheckpointError
+
+from .loaders import load_model, model_key
 
 # Colour-blind-safe qualitative palette (Okabe-Ito + extras) for up to 10 labels.
 PALETTE = [
@@ -105,13 +108,33 @@ def csv_text(columns: dict[str, np.ndarray]) -> str:
     return buf.getvalue()
 
 
-def image_row(model: VAE, label: str, n: int = 8, seed: int = 0) -> None:
-    """Decode n prior samples z ~ N(0, I) and show them in one strip with a download."""
-    import torch
+def tile(images: np.ndarray, n_cols: int, pad: int = 2) -> np.ndarray:
+    """(N, H, W) -> one image, ``n_cols`` wide, row-major, black between the tiles."""
+    n, h, w = images.shape
+    rows = -(-n // n_cols)
+    out = np.zeros((rows * (h + pad) - pad, n_cols * (w + pad) - pad), dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, n_cols)
+        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img
+    return out
 
-    z = model.sample_prior(n, generator=torch.Generator().manual_seed(seed)).numpy()
-    strip = tile_images(decode_codes(model, z), n_cols=n, pad=2)
-    st.image(png(strip, 3), caption=label, output_format="PNG")
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _prior_samples(version: str, _info: CheckpointInfo, n: int, seed: int) -> np.ndarray:
+    z = np.random.default_rng(seed).standard_normal((n, _info.latent_dim)).astype(np.float32)
+    try:
+        return load_numpy_decoder(_info.path).mean(z)  # no torch: the home page's first digits
+    except CheckpointError:  # weights the numpy decoder does not read (bfloat16, another network): decode with torch
+        import torch
+
+        with torch.no_grad():
+            return load_model(_info).model.decoder_mean(torch.from_numpy(z))[:, 0].numpy()
+
+
+def prior_samples(info: CheckpointInfo, n: int = 8, seed: int = 0) -> np.ndarray:
+    """Decoder means E[x|z] of ``n`` codes z ~ N(0, I) drawn by numpy's generator from ``seed``: the same codes for
+    every model of one latent size. (n, 28, 28), computed once per checkpoint version (its content hash)."""
+    return _prior_samples(model_key(info), info, n, seed)
 
 
 def label_colour(label: int) -> str:

@@ -1,17 +1,25 @@
-"""Heavy objects load once per server process (st.cache_resource) and are shared read-only by every session."""
+"""Heavy objects load once per server process (st.cache_resource) and are shared read-only by every session.
+
+Importing this module loads no torch (the home page paints before torch has loaded): the modules that need it are
+imported where a model or its codes are first loaded.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from vae_core.data import Dataset, load_dataset
-from vae_core.latent.codes import Latents, load_or_compute_latents
 from vae_core.store.catalog import CheckpointInfo, scan_checkpoints
-from vae_core.store.checkpoints import Checkpoint, load_checkpoint
 from vae_core.store.disk import content_hash
 
 from .server_tuning import configure_torch
+
+if TYPE_CHECKING:
+    from vae_core.latent.codes import Latents
+    from vae_core.store.checkpoints import Checkpoint
 
 
 def model_key(info: CheckpointInfo) -> str:
@@ -28,6 +36,8 @@ def checkpoint_catalog() -> list[CheckpointInfo]:
 
 @st.cache_resource(show_spinner="Loading model...", max_entries=64)
 def _load_model(path: str, version: str) -> Checkpoint:
+    from vae_core.store.checkpoints import load_checkpoint
+
     configure_torch()
     return load_checkpoint(path)
 
@@ -52,6 +62,8 @@ def dataset(name: str) -> Dataset:
 
 @st.cache_resource(show_spinner="Encoding the test images...", max_entries=64)
 def _latents(path: str, version: str, dataset_name: str) -> Latents:
+    from vae_core.latent.codes import load_or_compute_latents
+
     def test_split() -> tuple[np.ndarray, np.ndarray]:
         ds = dataset(dataset_name)
         return ds.test_x, ds.test_y

@@ -16,7 +16,6 @@ import socket
 import sys
 
 import streamlit as st
-import torch
 
 TCP_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 
@@ -61,6 +60,8 @@ def configure_torch() -> int:
     A server shares its cores between sessions; on a busy machine two intra-op threads that wait for each other
     made one upload take 1.5 s instead of 75 ms, and a training step ten times slower. The setting is
     process-wide, so it is made here (before the first model loads) and never per request or per job."""
+    import torch  # here, not at the top: the home page paints before torch has loaded
+
     value = os.environ.get(THREADS_ENV, "1")
     threads = int(value) if value.isdigit() and int(value) > 0 else 1
     torch.set_num_threads(threads)
