@@ -1,10 +1,11 @@
 // The latent map component: the VAE's and the autoencoder's maps side by side. Hovering decodes in the browser on
 // every animation frame, for the map under the pointer and for the other model at the same test image or place;
 // the only message to Python is a pin (a click, or Enter). Runs after live_pad_decoder.js (the decoder),
-// map_inverse.js, map_draw.js and map_view.js in one ES module (see ui/map_component.py).
+// map_inverse.js, map_draw.js, map_view.js and map_worker.js in one ES module (see ui/map_component.py).
 
 const LM = (globalThis.__vaeLatentMap ??= {});
 LM.assets ??= new Map(); // asset key -> Float32Array | Uint8Array | {atlas}: what Python sent this tab, once
+LM.weights ??= new Map(); // model key -> {manifest, bytes}: what the worker needs to build its copy of a decoder
 // hoverMs: from an input event's timeStamp to both maps' images painted; workMs: from handling it to painted.
 LM.stats ??= { hoverMs: [], workMs: [], frames: 0, firstDataAt: null, firstMapAt: null };
 const MAX_ASSETS = 64; // oldest dropped first (then asked for again through the "missing" trigger)
@@ -27,10 +28,14 @@ function readArray(asset, bytes) {
 }
 
 function registerAsset(key, asset, blobs) {
-  if (asset.kind === "decoder") return register(asset, blobs);
-  if (LM.assets.has(key)) return key;
   const bytes = blobs.subarray(asset.offset, asset.offset + asset.length);
   if (bytes.byteLength !== asset.length) throw new Error(`the message ends inside ${key}`);
+  if (asset.kind === "decoder") {
+    LM.weights.set(key, { manifest: asset.manifest, bytes: bytes.slice() }); // for the worker (map_worker.js)
+    while (LM.weights.size > MAX_MODELS) LM.weights.delete(LM.weights.keys().next().value);
+    return register(asset, blobs);
+  }
+  if (LM.assets.has(key)) return key;
   if (asset.kind === "atlas") {
     const atlas = { cols: asset.cols, n: asset.n, tile: asset.tile, index: asset.index || null, bitmap: null };
     atlas.ready = createImageBitmap(new Blob([bytes.slice()], { type: "image/png" })).then((b) => (atlas.bitmap = b));
@@ -72,16 +77,12 @@ function createInstance(root) {
     else inst.schedule();
   };
   inst.flush = () => {
-    const { view, xy, t } = inst.pending, t0 = performance.now();
+    const { view, xy, t } = inst.pending;
     inst.pending = null;
     inst.flushed = true;
     inst.schedule();
-    probe(inst, view, xy);
+    probe(inst, view, xy, paintRecord(t, inst.views.length));
     LM.stats.frames += 1;
-    const done = performance.now();
-    LM.stats.hoverMs.push(done - t);
-    LM.stats.workMs.push(done - t0);
-    if (LM.stats.hoverMs.length > 5000) LM.stats.hoverMs.splice(0, 2500), LM.stats.workMs.splice(0, 2500);
     inst.altTimer ||= setTimeout(() => {
       inst.altTimer = 0;
       for (const v of inst.views) if (v.altDirty) v.image.setAttribute("aria-label", altText(v)), (v.altDirty = false);
@@ -94,24 +95,41 @@ function createInstance(root) {
   return inst;
 }
 
-/** Decode the place `xy` of `view` (under the pointer) and the same test image or place on the other map. */
-function probe(inst, view, xy) {
+/** Counts a hover's images as they are painted; when the last one is, records the times (LM.stats). */
+function paintRecord(t, images) {
+  const t0 = performance.now(), record = { left: images };
+  record.done = () => {
+    if (--record.left > 0) return;
+    const now = performance.now(), s = LM.stats;
+    s.hoverMs.push(now - t);
+    s.workMs.push(now - t0);
+    if (s.hoverMs.length > 5000) s.hoverMs.splice(0, 2500), s.workMs.splice(0, 2500);
+  };
+  return record;
+}
+
+/** Decode the place `xy` of `view` (under the pointer) and the same test image or place on the other map: the
+ * other map's image in the worker (map_worker.js) while this one is decoded here. */
+function probe(inst, view, xy, record) {
   const n = view.data.n;
   const hit = pointUnder(view.data.points, n, xy[0], xy[1], HIT_PX / view.cam.s, inst.visible);
   inst.active = view;
   inst.linked = hit;
   view.probe = xy;
   const on = hit >= 0 ? `, on test image #${hit} (${inst.className(hit)})` : "";
-  showCode(inst, view, codeAt(view.model.inverse, view.data, xy[0], xy[1], view.scratch), `under the cursor${on}`);
-  for (const other of inst.views) {
-    if (other === view) continue;
+  const others = inst.views.filter((v) => v !== view), remote = [];
+  for (const other of others) { // first hand the other map's image to the worker, then decode this one here
     const place = hit >= 0
       ? [other.data.points[2 * hit], other.data.points[2 * hit + 1]]
       : samePlace(view.data.points, other.data.points, n, xy[0], xy[1], inst.k, view.scratch);
     other.probe = place;
     const caption = hit >= 0 ? `where test image #${hit} (${inst.className(hit)}) lies` : "at the same place";
-    showCode(inst, other, codeAt(other.model.inverse, other.data, place[0], place[1], other.scratch), caption);
+    const code = codeAt(other.model.inverse, other.data, place[0], place[1], other.scratch);
+    if (!showCodeRemote(inst, other, code, caption, record)) remote.push([other, code, caption]);
   }
+  showCode(inst, view, codeAt(view.model.inverse, view.data, xy[0], xy[1], view.scratch), `under the cursor${on}`);
+  record.done();
+  for (const [other, code, caption] of remote) showCode(inst, other, code, caption), record.done();
   inst.overlays();
 }
 
@@ -233,6 +251,7 @@ function update(inst, message) {
     inst.layout = layout;
     inst.active = null;
   } else inst.views.forEach((v, i) => (v.model = h.maps[i]));
+  for (const m of h.maps) prepareRemote(m.decoder);
   if (h.atlas) useAtlas(inst, h.atlas);
   inst.say("");
   inst.resize();

@@ -39,8 +39,10 @@ from .figures import PALETTE, to_uint8
 from .live_pad import decoder_payload, pack_message
 
 _HERE = Path(__file__).parent
-# One ES module: the live pad's decoder, then the map's inverse, drawing, one map's events, and the component.
-_JS = ("live_pad_decoder.js", "map_inverse.js", "map_draw.js", "map_view.js", "map_component.js")
+# One ES module: the live pad's decoder (and its text, for a Web Worker that runs a second copy of it), then the
+# map's inverse, drawing, one map's events, the worker's client and the component.
+_DECODER = (_HERE / "live_pad_decoder.js").read_text(encoding="utf-8")
+_JS = ("map_inverse.js", "map_draw.js", "map_view.js", "map_worker.js", "map_component.js")
 _HTML = (
     '<div class="mc-root"><div class="mc-legend" role="group" aria-label="What the maps show"></div>'
     '<div class="mc-grid"></div><div class="mc-status" role="status" aria-live="polite"></div></div>'
@@ -49,7 +51,9 @@ _component = st.components.v2.component(
     "vae_explorer_latent_map",
     html=_HTML,
     css=(_HERE / "map_component.css").read_text(encoding="utf-8"),
-    js="\n".join((_HERE / f).read_text(encoding="utf-8") for f in _JS),
+    js="\n".join(
+        [_DECODER, f"const DECODER_SOURCE = {json.dumps(_DECODER)};", *((_HERE / f).read_text("utf-8") for f in _JS)]
+    ),
 )
 _SENT = "_latent_map_sent_keys"  # session state: the asset keys this browser tab has been sent
 ATLAS_COLUMNS = 32  # thumbnails per row of the atlas

@@ -1,6 +1,6 @@
 // One map of the latent map component: its canvas, its decoded image, and what the pointer, the wheel and the keys
 // do on it. Hovering decodes; a drag pans; the wheel zooms around the pointer; a click (or Enter) pins.
-// Part of the latent map's ES module (see ui/map_component.py): after map_draw.js, before map_component.js.
+// Part of the latent map's ES module (see ui/map_component.py): after map_draw.js, before map_worker.js.
 
 const HIT_PX = 5; // a pointer this close (CSS px) to a test image's dot is on that image
 const CLICK_SLOP_PX = 4; // a press that moves less than this is a click (a pin), more is a drag (a pan)
