@@ -29,25 +29,27 @@ except DatasetUnavailable:  # the maps then label classes by number
     classes = ()
 
 if pair is not None:
-    st.header("Upload images")
-    files = st.file_uploader(
-        "PNG or JPEG images, one digit each",
-        type=["png", "jpg", "jpeg"],
-        accept_multiple_files=True,
-        key="upload_images",
-        help="Files stay in this session only. Each file is checked before it is decoded.",
-    )
-    for i, f in enumerate(files or []):
+    upload_col, draw_col = st.columns(2, gap="large")  # both ways in at once on a projector; stacked on a phone
+    with upload_col:
+        st.subheader("Upload images")
+        files = st.file_uploader(
+            "PNG or JPEG images, one digit each",
+            type=["png", "jpg", "jpeg"],
+            accept_multiple_files=True,
+            key="upload_images",
+            help="Files stay in this session only. Each file is checked before it is decoded.",
+        )
+    with draw_col:
+        st.subheader("Or draw a digit")
+        drawing = draw_canvas()
+    for i, f in enumerate(files or []):  # each image's report, full width: both reconstructions side by side
         prepared = prepare(f.getvalue())
         if prepared.error:
             st.error(f"**{escape_markdown(f.name)}**: {escape_markdown(prepared.error, 500)}")
             continue
         image_report(f.name, prepared.result, pair, classes, key=f"file{i}")
-
-    st.header("Or draw a digit")
-    drawing = draw_canvas()
     if drawing is None:
-        st.info("Draw a digit on the black square; its reconstructions appear here when you lift the pen.")
+        draw_col.info("Draw a digit on the black square; its reconstructions appear below when you lift the pen.")
     else:
         try:
             prepared = prepare(png_from_data_url(drawing))

@@ -160,7 +160,7 @@ def test_a_damaged_safetensors_checkpoint_gets_a_clear_message():
 
 def test_the_drawing_canvas_is_offered():
     at = open_page()
-    assert "Or draw a digit" in [h.value for h in at.header]
+    assert "Or draw a digit" in [h.value for h in at.subheader]
     assert any("Draw a digit on the black square" in i.value for i in at.info)
 
 
@@ -198,3 +198,10 @@ def test_a_class_of_phone_photos_keeps_only_thumbnails_in_the_shared_cache():
     assert prepared.error is None and prepared.result.inverted
     assert all(max(img.shape) <= STEP_SIDE for _, img in prepared.result.steps)
     assert prepared.result.image.shape == (28, 28)
+
+
+def test_the_page_says_which_digit_the_classifier_sees_in_the_image_and_each_reconstruction(digit_png):
+    at = upload(open_page(), "upload_images", [("seven.png", digit_png, "image/png")])
+    text = markdown(at)
+    assert "The classifier sees 7 (" in text, text
+    assert text.count("reads as") == 2, "one reading per reconstruction: 'reads as 7 too' or a note"

@@ -1,12 +1,16 @@
-// The live latent pad's user interface: sliders, a draggable 2-D pad and the decoded images (one column per
+// The live latent pad's user interface: a draggable pad over two latent dimensions (any model: a 2-D model's whole
+// plane, or two chosen dimensions of a larger one), sliders for the others, and the decoded images (one column per
 // model). It decodes on every animation frame that had an input event and reports z back to Python when the
 // user lets go. Runs after live_pad_decoder.js in the same ES module (see ui/live_pad.py).
 
 const INSTANCES = new WeakMap(); // component root element -> instance state (survives reruns)
+// Model key -> {codes, labels}: the test codes drawn behind a pad, kept apart from the decoders the latent map
+// registers in the same window (it sends no codes, and must not wipe ours).
+LP.padCodes ??= new Map();
 
 // -------------------------------------------------------------------------------------------- drawing
 
-const PAD_CSS = 232; // px: the pad is square
+const PAD_CSS = 200; // px: the pad is square (two panels and their images fit side by side at 1280 px)
 
 function cssVar(el, name, fallback) {
   const v = getComputedStyle(el).getPropertyValue(name).trim();
@@ -30,13 +34,13 @@ function paintImage(view, img) {
 }
 
 function padToZ(view, px, py) {
-  const [d0, d1] = view.model.dims, lo = view.model.lo, hi = view.model.hi;
+  const [d0, d1] = view.model.pad_dims, lo = view.model.lo, hi = view.model.hi;
   const fx = Math.min(1, Math.max(0, px / PAD_CSS)), fy = Math.min(1, Math.max(0, py / PAD_CSS));
   return [lo[d0] + fx * (hi[d0] - lo[d0]), hi[d1] - fy * (hi[d1] - lo[d1])];
 }
 
 function zToPad(view, z) {
-  const [d0, d1] = view.model.dims, lo = view.model.lo, hi = view.model.hi;
+  const [d0, d1] = view.model.pad_dims, lo = view.model.lo, hi = view.model.hi;
   return [((z[d0] - lo[d0]) / (hi[d0] - lo[d0])) * PAD_CSS, ((hi[d1] - z[d1]) / (hi[d1] - lo[d1])) * PAD_CSS];
 }
 
@@ -50,7 +54,7 @@ function drawPadBackground(view, palette = ["#0072B2"]) {
   const root = view.el;
   ctx.fillStyle = cssVar(root, "--st-secondary-background-color", "#f0f2f6");
   ctx.fillRect(0, 0, PAD_CSS, PAD_CSS);
-  const [d0, d1] = view.model.dims, lo = view.model.lo, hi = view.model.hi;
+  const [d0, d1] = view.model.pad_dims, lo = view.model.lo, hi = view.model.hi;
   ctx.strokeStyle = cssVar(root, "--st-border-color", "rgba(49,51,63,0.2)");
   ctx.lineWidth = 1;
   for (const [d, horizontal] of [[d0, false], [d1, true]]) {
@@ -66,13 +70,14 @@ function drawPadBackground(view, palette = ["#0072B2"]) {
     }
   }
   ctx.globalAlpha = 1;
-  const entry = LP.models.get(view.model.key);
+  const entry = LP.padCodes.get(view.model.key);
   if (entry && entry.codes) {
-    const z = new Float64Array(view.model.z.length);
-    ctx.globalAlpha = 0.45;
-    for (let j = 0; j < entry.codes.length / 2; j++) {
-      z[d0] = entry.codes[2 * j];
-      z[d1] = entry.codes[2 * j + 1];
+    // The test codes, seen along the pad's two dimensions (for a larger model: their projection on that plane).
+    const dim = view.model.z.length, z = new Float64Array(dim);
+    ctx.globalAlpha = dim === 2 ? 0.45 : 0.3;
+    for (let j = 0; j < entry.codes.length / dim; j++) {
+      z[d0] = entry.codes[dim * j + d0];
+      z[d1] = entry.codes[dim * j + d1];
       const [x, y] = zToPad(view, z);
       ctx.fillStyle = palette[(entry.labels ? entry.labels[j] : 0) % palette.length];
       ctx.beginPath();
@@ -84,8 +89,8 @@ function drawPadBackground(view, palette = ["#0072B2"]) {
   ctx.fillStyle = cssVar(root, "--st-text-color", "#31333f");
   ctx.globalAlpha = 0.6;
   ctx.font = `11px ${cssVar(root, "--st-font", "sans-serif")}`;
-  ctx.fillText(`z${d0} \u2192`, PAD_CSS - 34, PAD_CSS - 6);
-  ctx.fillText(`z${d1} \u2191`, 5, 13);
+  ctx.fillText(`z${d0 + 1} \u2192`, PAD_CSS - 34, PAD_CSS - 6); // z1, z2, ...: numbered from 1 on every page
+  ctx.fillText(`z${d1 + 1} \u2191`, 5, 13);
   ctx.globalAlpha = 1;
   view.padBackground = bg;
   view.accent = cssVar(root, "--st-primary-color", "#ff4b4b"); // read once: getComputedStyle is not free
@@ -129,7 +134,7 @@ function buildView(inst, model) {
   el("span", "lp-label", head).textContent = model.label;
   el("span", "lp-name", head).textContent = model.name;
   const stage = el("div", "lp-stage", section);
-  if (model.pad) {
+  if (model.pad_dims) {
     const pad = (view.pad = el("canvas", "lp-pad", stage));
     const dpr = window.devicePixelRatio || 1;
     pad.width = pad.height = Math.round(PAD_CSS * dpr);
@@ -139,8 +144,8 @@ function buildView(inst, model) {
     const move = (ev) => {
       const r = pad.getBoundingClientRect();
       const [a, b] = padToZ(view, ev.clientX - r.left, ev.clientY - r.top);
-      view.z[model.dims[0]] = a;
-      view.z[model.dims[1]] = b;
+      view.z[model.pad_dims[0]] = a;
+      view.z[model.pad_dims[1]] = b;
       inst.schedule(view);
     };
     pad.addEventListener("pointerdown", (ev) => {
@@ -163,13 +168,13 @@ function buildView(inst, model) {
   view.imageCtx = canvas.getContext("2d");
   view.imageData = view.imageCtx.createImageData(28, 28);
   view.caption = el("figcaption", "lp-caption", figure);
-  const sliders = el("div", "lp-sliders", model.pad ? section : stage); // without a pad: beside the image
+  const sliders = el("div", "lp-sliders", section);
   model.dims.forEach((d, j) => {
     const row = el("label", "lp-slider", sliders);
     el("span", "lp-dim", row).textContent = model.dim_labels[j];
     const input = el("input", "", row);
     Object.assign(input, { type: "range", min: model.lo[d], max: model.hi[d], step: 0.01 });
-    input.setAttribute("aria-label", `${model.label} z${d}`);
+    input.setAttribute("aria-label", `${model.label} z${d + 1}`);
     const out = el("output", "lp-value", row);
     input.addEventListener("input", () => { view.z[d] = Number(input.value); inst.schedule(view); });
     input.addEventListener("change", () => inst.report());
@@ -230,12 +235,13 @@ function update(inst, message) {
   for (const asset of Object.values(data.assets || {})) {
     try {
       register(asset, blobs);
+      if (asset.codes) LP.padCodes.set(asset.key, { codes: asset.codes, labels: asset.labels || null });
     } catch (err) {
       inst.status.textContent = `This decoder could not be loaded in the browser: ${err.message}. Use "Server".`;
       throw err;
     }
   }
-  const layout = JSON.stringify(data.models.map((m) => [m.label, m.key, m.dims, m.pad, m.lo, m.hi, m.dim_labels]));
+  const layout = JSON.stringify(data.models.map((m) => [m.label, m.key, m.dims, m.pad_dims, m.lo, m.hi, m.dim_labels]));
   const rebuilt = layout !== inst.layout;
   if (rebuilt) {
     inst.grid.replaceChildren();

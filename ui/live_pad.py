@@ -1,17 +1,18 @@
-"""The live latent pad: a Streamlit component that decodes z in the browser while you drag (sliders, and a 2-D pad).
+"""The live latent pad: a Streamlit component that decodes z in the browser while you drag a pad or a slider.
 
 Streamlit's own sliders report only on release and every rerun costs a server round trip, so nothing morphs under
 the cursor. This component runs our decoder in JavaScript on every animation frame of a drag and reports z back to
 Python when the user lets go, so the rest of the page follows. ``live_pad_decoder.js`` is the decoder (our forward
-pass for the Decoder of vae_core/networks.py); ``live_pad.js`` draws the sliders, the pad and the images.
+pass for the Decoder of vae_core/networks.py); ``live_pad.js`` draws the pad, the sliders and the images. Every model
+gets a pad: a 2-D model's whole plane, or two chosen dimensions of a larger one (the others on sliders).
 
 The component's data is one binary message: a little-endian uint32 N, N bytes of JSON (the models' keys, codes,
-slider ranges and labels: under 1 kB), then raw decoder weights (``vae_core.export`` blobs, ~0.67 MB per shipped
-model, float16 where lossless) for the models this browser tab does not have yet. Raw bytes skip base64 and a
-megabyte-long JSON string on both ends. The session remembers which model keys it sent; the browser keeps the
-parsed decoders in a window-level Map, so later reruns carry only the JSON (plus the component's HTML/CSS/JS,
-~20 kB, which Streamlit resends with every delta). If the browser ever lacks a decoder (say the tab evicted it),
-it asks again through the ``missing`` trigger.
+slider ranges and labels: under 1 kB; with a model's weights, also its test codes, drawn behind its pad: 500 x D
+numbers), then raw decoder weights (``vae_core.export`` blobs, ~0.67 MB per shipped model, float16 where lossless)
+for the models this browser tab does not have yet. Raw bytes skip base64 and a megabyte-long JSON string on both
+ends. The session remembers which model keys it sent; the browser keeps the parsed decoders in a window-level Map, so
+later reruns carry only the JSON (plus the component's HTML/CSS/JS, ~20 kB, which Streamlit resends with every
+delta). If the browser ever lacks a decoder (say the tab evicted it), it asks again through the ``missing`` trigger.
 """
 
 from __future__ import annotations
@@ -65,9 +66,10 @@ class PadModel:
     info: CheckpointInfo
     checkpoint: Checkpoint
     z: np.ndarray  # (D,) the code to show
-    dims: tuple[int, ...]  # dimensions with a slider; a 2-D model also gets the pad over dims (0, 1)
+    pad_dims: tuple[int, int]  # the pad's (across, up) dimensions
+    dims: tuple[int, ...]  # dimensions with a slider
     axes: LatentAxes
-    codes: np.ndarray | None = None  # (N, D) test codes, drawn faintly behind a 2-D pad
+    codes: np.ndarray | None = None  # (N, D) test codes, drawn faintly behind the pad
     labels: np.ndarray | None = None  # (N,) their labels (colours)
 
 
@@ -88,8 +90,8 @@ def _asset(payload: DecoderPayload, model: PadModel, offset: int) -> dict[str, A
         "offset": offset,
         "length": len(payload.blob),
     }
-    if model.codes is not None and model.info.latent_dim == 2:
-        asset["codes"] = [round(float(v), 3) for v in np.asarray(model.codes)[:, :2].ravel()]
+    if model.codes is not None:  # (N, D) row-major; the pad reads the columns of its two dimensions
+        asset["codes"] = [round(float(v), 3) for v in np.asarray(model.codes).ravel()]
         asset["labels"] = [int(v) for v in model.labels] if model.labels is not None else None
     return asset
 
@@ -129,7 +131,7 @@ def live_pad(
                 "label": m.label,
                 "name": m.info.name,
                 "key": payload.key,
-                "pad": m.info.latent_dim == 2,
+                "pad_dims": [int(d) for d in m.pad_dims],
                 "z": [round(float(v), 4) for v in m.z],
                 "dims": [int(d) for d in m.dims],
                 "dim_labels": [m.axes.label(d) for d in m.dims],

@@ -1,5 +1,6 @@
-"""What the Upload page shows for one image (a file or a drawing): how it was prepared, how the VAE and the
-autoencoder rebuild it and at what cost in nats, where it lands on each latent map, and (VAE) what q(z|x) means.
+"""What the Upload page shows for one image (a file or a drawing): how it was prepared, which digit the shipped
+classifier sees in it and in each reconstruction, how the VAE and the autoencoder rebuild it and at what cost in nats,
+where it lands on each latent map, and (VAE) what q(z|x) means.
 
 Everything slow is cached: preprocessing by the file's bytes, each model's verdict by the 28x28 image, the PCA of
 the test codes by checkpoint. A new upload costs one preprocess and two small forward passes.
@@ -16,6 +17,7 @@ from vae_core.latent.posterior import ImagePosterior, image_posterior, posterior
 from vae_core.model import VAE
 from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_upload
 
+from . import digit_reader
 from .figures import png
 from .loaders import model_key
 from .posterior_figures import posterior_map, zoom_figure
@@ -98,14 +100,21 @@ def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_na
         verdicts = [
             (label, info, ckpt, judge(model_key(info), result.image, ckpt.model)) for label, info, ckpt in models
         ]
+        images = np.stack([result.image] + [post.reconstruction for *_, post in verdicts])
+        seen, *rebuilt = digit_reader.read(pair.dataset, images) or [None] * len(images)
         cols = st.columns([1] + [2] * len(verdicts))
         with cols[0]:
             st.image(png(result.image, 4), caption="what the models see (28x28)", width=STEP_WIDTH, output_format="PNG")
-        for col, (label, _info, ckpt, post) in zip(cols[1:], verdicts, strict=True):
+            if seen is not None:
+                st.markdown(f"The classifier sees **{seen.name}** ({seen.p:.0%} sure).")
+        for col, (label, _info, ckpt, post), reading in zip(cols[1:], verdicts, rebuilt, strict=True):
             with col:
                 st.markdown(f"**{label} reconstruction**")
                 st.image(png(post.reconstruction, 4), width=112, output_format="PNG")
                 st.markdown(_terms(post, ckpt.config.is_vae))
+                if seen is not None and reading is not None:
+                    note = digit_reader.misread("It", reading, seen.name)
+                    st.markdown(f":orange[:material/warning: {note}]" if note else f"It reads as **{seen.name}** too.")
         _posterior_fragment(verdicts, class_names, key)
 
 

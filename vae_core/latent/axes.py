@@ -30,7 +30,7 @@ class LatentAxes:
 
     def label(self, d: int) -> str:
         unit = " nats" if self.score_name == "KL" else ""
-        return f"z{d} · {self.score_name} {self.score[d]:.2f}{unit}"
+        return f"z{d + 1} · {self.score_name} {self.score[d]:.2f}{unit}"  # z1, z2, ...: numbered from 1 on every page
 
     def clip(self, z: Sequence[float]) -> np.ndarray:
         return np.clip(np.asarray(z, dtype=np.float64), self.lo, self.hi)
