@@ -76,7 +76,7 @@ def test_each_model_travels_once_per_tab_and_under_the_budget(models):
     header, blobs, _ = _sent(at)
     assets = header["assets"]
     assert sum(a["length"] for a in assets.values()) == len(blobs)
-    shared = sum(assets[header[k]]["length"] for k in ("labels", "atlas"))
+    shared = sum(assets[header[k]]["length"] for k in ("labels", "atlas", "worker"))
     for m in header["maps"]:
         own = sum(assets[m[k]]["length"] for k in ("decoder", "codes", "points"))
         assert own + shared / 2 < BUDGET, f"{m['role']}: {own + shared / 2:,.0f} bytes on the first load"

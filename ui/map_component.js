@@ -36,7 +36,8 @@ function registerAsset(key, asset, blobs) {
     return register(asset, blobs);
   }
   if (LM.assets.has(key)) return key;
-  if (asset.kind === "atlas") {
+  if (asset.kind === "text") LM.assets.set(key, new TextDecoder().decode(bytes));
+  else if (asset.kind === "atlas") {
     const atlas = { cols: asset.cols, n: asset.n, tile: asset.tile, index: asset.index || null, bitmap: null };
     atlas.ready = createImageBitmap(new Blob([bytes.slice()], { type: "image/png" })).then((b) => (atlas.bitmap = b));
     LM.assets.set(key, atlas);
@@ -218,7 +219,7 @@ function useAtlas(inst, key) {
 function update(inst, message) {
   const { header: h, blobs } = unpackMessage(message);
   for (const [key, asset] of Object.entries(h.assets)) registerAsset(key, asset, blobs);
-  const needed = [h.labels, h.atlas, ...h.maps.flatMap((m) => [m.decoder, m.codes, m.points])].filter(Boolean);
+  const needed = [h.labels, h.atlas, h.worker, ...h.maps.flatMap((m) => [m.decoder, m.codes, m.points])];
   const missing = needed.filter((k) => !(LM.assets.has(k) || LP.models.has(k)));
   for (const k of inst.requested) if (!missing.includes(k)) inst.requested.delete(k);
   const ask = missing.filter((k) => !inst.requested.has(k));
@@ -251,6 +252,7 @@ function update(inst, message) {
     inst.layout = layout;
     inst.active = null;
   } else inst.views.forEach((v, i) => (v.model = h.maps[i]));
+  LM.workerSource ??= LM.assets.get(h.worker);
   for (const m of h.maps) prepareRemote(m.decoder);
   if (h.atlas) useAtlas(inst, h.atlas);
   inst.say("");

@@ -39,8 +39,8 @@ from .figures import PALETTE, to_uint8
 from .live_pad import decoder_payload, pack_message
 
 _HERE = Path(__file__).parent
-# One ES module: the live pad's decoder (and its text, for a Web Worker that runs a second copy of it), then the
-# map's inverse, drawing, one map's events, the worker's client and the component.
+# One ES module: the live pad's decoder, then the map's inverse, drawing, one map's events, the worker's client and
+# the component. The decoder's text also travels once per tab as an asset: a Web Worker runs a second copy of it.
 _DECODER = (_HERE / "live_pad_decoder.js").read_text(encoding="utf-8")
 _JS = ("map_inverse.js", "map_draw.js", "map_view.js", "map_worker.js", "map_component.js")
 _HTML = (
@@ -51,9 +51,7 @@ _component = st.components.v2.component(
     "vae_explorer_latent_map",
     html=_HTML,
     css=(_HERE / "map_component.css").read_text(encoding="utf-8"),
-    js="\n".join(
-        [_DECODER, f"const DECODER_SOURCE = {json.dumps(_DECODER)};", *((_HERE / f).read_text("utf-8") for f in _JS)]
-    ),
+    js="\n".join([_DECODER, *((_HERE / f).read_text(encoding="utf-8") for f in _JS)]),
 )
 _SENT = "_latent_map_sent_keys"  # session state: the asset keys this browser tab has been sent
 ATLAS_COLUMNS = 32  # thumbnails per row of the atlas
@@ -189,7 +187,9 @@ def latent_map_component(
             offset += len(raw)
         return len(raw)
 
-    shared = [_array_asset("labels", np.asarray(labels), "u8"), _atlas(dataset_name, len(images), images)]
+    source = _DECODER.encode("utf-8")
+    worker = (f"decoder-js@{hashlib.sha256(source).hexdigest()[:16]}", {"kind": "text"}, source)
+    shared = [_array_asset("labels", np.asarray(labels), "u8"), _atlas(dataset_name, len(images), images), worker]
     shared_bytes = sum(add(*a) for a in shared)
     maps = []
     for m in models:
@@ -223,6 +223,7 @@ def latent_map_component(
         "assets": assets,
         "labels": shared[0][0],
         "atlas": shared[1][0],
+        "worker": shared[2][0],  # the decoder's source, for the worker that decodes the other map
         "classes": [str(c) for c in class_names],
         "palette": PALETTE,
         "k": int(models[0].lmap.k) if models else 5,

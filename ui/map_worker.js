@@ -1,8 +1,8 @@
 // The other map's decoder in a Web Worker: while the main thread decodes the image under the pointer, a worker
 // decodes the other model's image at the same time, so both are painted after one decoder's time, not two.
-// The worker runs the same file as the main thread (live_pad_decoder.js, whose text ui/map_component.py puts in
-// DECODER_SOURCE): one decoder, two threads. Without workers (or before a model's weights reach the worker) the
-// main thread decodes both. At most one request per map is in flight; a newer one waits and replaces an older.
+// The worker runs the same file as the main thread (live_pad_decoder.js, whose text ui/map_component.py sends once
+// per tab): one decoder, two threads. Without workers (or before a model's weights reach the worker) the main
+// thread decodes both. At most one request per map is in flight; a newer one waits and replaces an older.
 // Part of the latent map's ES module: after map_view.js, before map_component.js.
 
 const WORKER_SHIM = `
@@ -19,10 +19,10 @@ onmessage = (e) => {
 };`;
 
 function startWorker() {
-  if (LM.worker !== undefined) return LM.worker;
+  if (LM.worker !== undefined || !LM.workerSource) return LM.worker ?? null;
   LM.worker = null;
   try {
-    const url = URL.createObjectURL(new Blob([DECODER_SOURCE, WORKER_SHIM], { type: "text/javascript" }));
+    const url = URL.createObjectURL(new Blob([LM.workerSource, WORKER_SHIM], { type: "text/javascript" }));
     const worker = new Worker(url);
     worker.sent = new Set(); // model keys whose weights the worker has
     worker.waiting = new Map(); // request id -> {view, caption, record}

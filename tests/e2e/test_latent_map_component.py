@@ -86,6 +86,7 @@ def test_hover_decodes_on_every_frame_without_any_message_to_the_server(page, ap
     assert all(a != b for a, b in zip(seen_vae, seen_vae[1:], strict=False)), "the VAE's image changes every frame"
     assert all(a != b for a, b in zip(seen_ae, seen_ae[1:], strict=False)), "so does the autoencoder's, beside it"
     assert _inspect(page, "vae")["caption"].startswith("under the cursor")
+    assert page.evaluate("() => !!window.__vaeLatentMap.worker"), "the autoencoder's image is decoded in a worker"
     alt = vae_image.get_attribute("aria-label")
     assert alt and alt.startswith("VAE: image decoded"), alt
     vae_map = page.locator('section[data-role="vae"] canvas.mc-map')
