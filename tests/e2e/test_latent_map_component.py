@@ -118,7 +118,7 @@ def test_hovering_a_test_image_rings_it_in_the_other_map(page, app_url):
     before = ae_map.evaluate(around)
     page.mouse.move(*_client(page, "vae", page.evaluate("(i) => window.__vaeLatentMap.testImage('vae', i)", i)))
     page.evaluate(NEXT_FRAME)
-    caption = f"(i) => window.__vaeLatentMap.inspect('ae').caption.includes(`test image #${{i}} `)"
+    caption = "(i) => window.__vaeLatentMap.inspect('ae').caption.includes(`test image #${i} `)"
     page.wait_for_function(caption, arg=i, timeout=5_000)  # the worker paints the autoencoder's image
     ae = _inspect(page, "ae")
     assert ae["linked"] == i, "the hovered test image is the linked one"
