@@ -1,5 +1,6 @@
 """Take the README's screenshot (docs/screenshot.png): the Latent map page with the default models, one test image
-clicked, in headless Chromium at 1400x960. Re-run it after the shipped checkpoints change:
+pinned and the pointer hovering the VAE's map, in headless Chromium at 1400x960. Re-run it after the shipped
+checkpoints change:
 
     python docs/screenshot.py [--at 3] [--out docs/screenshot.png]
 """
@@ -21,7 +22,7 @@ from conftest import CHROMIUM_FLAGS, find_chromium, free_port, wait_healthy  # n
 SCRIPT_DONE = (
     "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
     " return app && app.dataset.testScriptState === 'notRunning'"
-    " && document.querySelectorAll('.js-plotly-plot .nsewdrag').length >= 2"
+    " && window.__vaeLatentMap && window.__vaeLatentMap.stats.firstMapAt !== null"
     " && Array.from(document.images).every((i) => i.complete); }"
 )
 
@@ -64,7 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             pg.wait_for_function(SCRIPT_DONE, timeout=120_000, polling=200)
             # Scroll Streamlit's empty top band away: the title near the top, the decoded images in view.
             pg.evaluate(SCROLL_TITLE_TO_TOP)
-            pg.wait_for_timeout(1000)  # plotly's last layout pass and the images' decoding
+            pg.wait_for_timeout(1000)  # the atlas of thumbnails and the images' decoding
+            # Hover a place between the clusters of the VAE's map: both models decode it.
+            lo = pg.evaluate("() => window.__vaeLatentMap.testImage('vae', 0)")
+            at = pg.evaluate("([x, y]) => window.__vaeLatentMap.clientPoint('vae', x * 0.5, y * 0.5)", lo)
+            pg.mouse.move(at["x"], at["y"])
+            pg.wait_for_timeout(300)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             pg.screenshot(path=str(args.out))
             browser.close()
