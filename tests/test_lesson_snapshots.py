@@ -73,6 +73,7 @@ def test_a_larger_latent_is_replayed_on_the_pca_of_its_final_codes():
     assert snaps.axes == "pca" and snaps.kind == "ae" and snaps.xy.shape == (4, 40, 2)
     assert np.all(snaps.kl == 0)
     np.testing.assert_allclose(snaps.xy[-1].mean(axis=0), 0, atol=1e-4)  # centred on the final codes
+    assert snaps.pca_mean.shape == (5,) and snaps.pca_components.shape == (2, 5)  # the way back from map to code
 
 
 def test_round_trip_beside_its_checkpoint_and_never_beside_another_version(recorded, tmp_path):

@@ -53,7 +53,8 @@ class SnapshotSchedule:
 class Snapshots:
     """The frames of one run, read-only: ``xy`` (F, N, 2) codes on fixed axes, ``epoch`` (F,) epochs done at each
     frame (0 = before training), the training terms (F,) averaged since the previous frame (0 at frame 0), and the
-    test images' ``labels`` (N,). ``axes`` is "latent" (a 2-D model's own plane) or "pca" (of the final codes)."""
+    test images' ``labels`` (N,). ``axes`` is "latent" (a 2-D model's own plane) or "pca" (of the final codes; then
+    ``pca_mean`` (D,) and ``pca_components`` (2, D) take a place on the map back to a code: mean + xy @ components)."""
 
     xy: np.ndarray
     epoch: np.ndarray
@@ -62,6 +63,8 @@ class Snapshots:
     labels: np.ndarray
     axes: str
     kind: str
+    pca_mean: np.ndarray | None = None
+    pca_components: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -115,16 +118,23 @@ class SnapshotRecorder(Callback):
         if not self.codes:
             raise ValueError("no frames were recorded: the recorder was not passed to train(), or no step ran")
         codes = np.stack(self.codes)  # (F, N, D)
-        axes = "latent" if codes.shape[2] == 2 else "pca"
-        if axes == "pca":
+        axes, mean, components = "latent", None, None
+        xy = codes
+        if codes.shape[2] != 2:
             pca = LatentPCA().fit(codes[-1])
+            axes, mean, components = "pca", pca.mean_.astype(np.float32), pca.components_.astype(np.float32)
             xy = np.stack([pca.transform(c) for c in codes])
-        else:
-            xy = codes
-        return Snapshots(xy=xy.astype(np.float32), epoch=np.asarray(self.epoch, np.float32),
-                         recon=np.asarray(self.terms["recon"], np.float32),
-                         kl=np.asarray(self.terms["kl"], np.float32), labels=self.labels, axes=axes,
-                         kind=self.kind)  # fmt: skip
+        return Snapshots(
+            xy=xy.astype(np.float32),
+            epoch=np.asarray(self.epoch, np.float32),
+            recon=np.asarray(self.terms["recon"], np.float32),
+            kl=np.asarray(self.terms["kl"], np.float32),
+            labels=self.labels,
+            axes=axes,
+            kind=self.kind,
+            pca_mean=mean,
+            pca_components=components,
+        )
 
 
 def snapshots_path(checkpoint_path: str | Path) -> Path:
@@ -135,10 +145,23 @@ def snapshots_path(checkpoint_path: str | Path) -> Path:
 
 def save_snapshots(checkpoint_path: str | Path, snaps: Snapshots) -> Path:
     """Write the frames beside the checkpoint (codes as float16) with the checkpoint's content hash."""
-    meta = {"version": SNAPSHOTS_VERSION, "checkpoint_sha256": content_hash(checkpoint_path), "axes": snaps.axes,
-            "kind": snaps.kind, "frames": snaps.frames, "n": int(snaps.xy.shape[1])}  # fmt: skip
-    arrays = {"xy": snaps.xy.astype(np.float16), "epoch": snaps.epoch, "recon": snaps.recon, "kl": snaps.kl,
-              "labels": snaps.labels.astype(np.uint8)}  # fmt: skip
+    meta = {
+        "version": SNAPSHOTS_VERSION,
+        "checkpoint_sha256": content_hash(checkpoint_path),
+        "axes": snaps.axes,
+        "kind": snaps.kind,
+        "frames": snaps.frames,
+        "n": int(snaps.xy.shape[1]),
+    }
+    arrays = {
+        "xy": snaps.xy.astype(np.float16),
+        "epoch": snaps.epoch,
+        "recon": snaps.recon,
+        "kl": snaps.kl,
+        "labels": snaps.labels.astype(np.uint8),
+    }
+    if snaps.pca_mean is not None and snaps.pca_components is not None:
+        arrays |= {"pca_mean": snaps.pca_mean.astype(np.float32), "pca_components": snaps.pca_components}
     return save_arrays(snapshots_path(checkpoint_path), arrays, meta)
 
 
@@ -157,9 +180,17 @@ def load_snapshots(checkpoint_path: str | Path) -> Snapshots | None:
         f, n = len(arrays["epoch"]), len(arrays["labels"])
         if xy.shape != (f, n, 2) or any(len(arrays[t]) != f for t in TERMS) or not np.isfinite(xy).all():
             raise CheckpointError(f"{path.name}: the frames do not fit together")
-        snaps = Snapshots(xy=xy, epoch=arrays["epoch"], recon=arrays["recon"], kl=arrays["kl"],
-                          labels=arrays["labels"].astype(np.int64), axes=str(meta.get("axes", "latent")),
-                          kind=str(meta.get("kind", "vae")))  # fmt: skip
+        snaps = Snapshots(
+            xy=xy,
+            epoch=arrays["epoch"],
+            recon=arrays["recon"],
+            kl=arrays["kl"],
+            labels=arrays["labels"].astype(np.int64),
+            axes=str(meta.get("axes", "latent")),
+            kind=str(meta.get("kind", "vae")),
+            pca_mean=arrays.get("pca_mean"),
+            pca_components=arrays.get("pca_components"),
+        )
     except (CheckpointError, KeyError) as e:
         logger.warning("ignoring %s: %s", path.name, e)
         return None

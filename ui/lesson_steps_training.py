@@ -1,0 +1,114 @@
+"""Lesson steps 6-7: training. The two forces (reconstruction against KL) in the beta series at latent 2, and both
+models learning, replayed from the snapshots saved while they trained (``ui.replay``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_core.latent.codes import manifold_grid
+from vae_core.model import VAE
+
+from .figures import png
+from .lesson_data import NOT_MEASURED, beta_series, scores, value_text
+from .lesson_figures import plane_map, prior_circles, show_map
+from .lesson_nav import predict
+from .loaders import load_model, model_key
+from .replay import ReplayModel, replay, snapshots
+from .sidebar import ModelPair
+
+MISSING = (
+    "No replay is saved beside {names}. Training records one (`python -m vae_core.cli.train`, the zoo, or the Train "
+    "page); retrain with the zoo's command to get it."
+)
+
+
+def step_training(pair: ModelPair) -> None:
+    text, view = st.columns([4, 8], gap="large")
+    text.markdown(
+        "Both models started from random weights and saw the same 4,500 training digits for 20 rounds (epochs). "
+        "This replays their real training: every dot is a test digit's code, saved 16 times in the first epoch and "
+        "twice in each later one. Dashed circles: where N(0, I) draws its samples."
+    )
+    with text:
+        guess = predict(
+            "training",
+            "as training goes on, which codes stay inside the dashed circles?",
+            ["The VAE's", "The autoencoder's", "Both", "Neither"],
+        )
+        st.caption("Keys: Tab to ▶ Play, Space to play or pause; the slider takes the arrow keys.")
+    if guess is None:
+        return
+    models, missing = [], []
+    for label, info, checkpoint in pair.both():
+        snaps = snapshots(info)
+        if snaps is None:
+            missing.append(info.name)
+        else:
+            models.append(ReplayModel(label, info, checkpoint, snaps))
+    with view:
+        if missing:
+            st.info(MISSING.format(names=" and ".join(missing)))
+        if models:
+            replay(models, key="lesson_replay")
+    text.markdown(
+        f"You predicted **{guess}**. Watch the first epoch: the autoencoder pushes its clusters apart wherever "
+        "reconstruction is easiest, while the KL term keeps pulling the VAE's clouds back toward the circles. The "
+        "curves under each map are the training loss terms at the same moment (on the last frame, point at a map "
+        "to decode that place)."
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _grid(version: str, _model: VAE) -> bytes:
+    return png(manifold_grid(_model, n=10), 1)
+
+
+def step_forces(pair: ModelPair) -> None:
+    series = beta_series()
+    text, view = st.columns([5, 7], gap="large")
+    text.markdown(
+        "Now two forces pull on the codes. **Reconstruction** wants every digit's cloud small and apart, so the "
+        "decoder can tell them apart. **KL** wants every cloud to be N(0, I), on top of all the others. The weight β "
+        "of the KL term sets the balance. These five models were trained with the same networks and data:"
+    )
+    with text:
+        guess = predict(
+            "forces",
+            "trained on the KL term alone, where do the digits' codes go?",
+            ["Spread out, by digit", "All on top of each other", "Into separate islands"],
+        )
+    if guess is None or not series:
+        if not series:
+            text.info("The beta series is not on this server (`python -m vae_core.cli.zoo` trains it).")
+        return
+    labels = [label for label, _ in series]
+    with text:
+        choice = st.select_slider("Slide the balance", labels, value=labels[min(2, len(labels) - 1)], key="lesson_beta")
+    info = dict(series)[choice]
+    with view:
+        left, right = st.columns(2)
+        with left:
+            show_map(plane_map(info, prior_circles(), title=f"{choice}: the codes", height=300), key="lesson_map_beta")
+        right.image(
+            _grid(model_key(info), load_model(info).model),
+            caption="Decoded on a grid over N(0, I) (Kingma & Welling's manifold)",
+            width=300,
+        )
+    s = scores(info)
+    with text:
+        st.markdown(
+            f"You predicted **{guess}**. With KL alone every cloud becomes N(0, I) itself: all codes on top "
+            "of each other, and the decoder can only draw one average blur. With reconstruction alone the "
+            "codes spread in islands. The VAE sits between."
+        )
+        if s is None:
+            st.info(NOT_MEASURED)
+        else:
+            st.markdown(
+                f"**Measured** for *{choice}*: reconstruction error {value_text('recon_mse', _t(s, 'recon_mse'))}"
+                f", holes under N(0, I) {value_text('prior_holes', _t(s, 'prior_holes'))}."
+            )
+
+
+def _t(s, key: str) -> tuple[float | None, float | None, float | None]:
+    return (s.values.get(key), *s.interval(key))
