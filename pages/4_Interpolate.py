@@ -8,20 +8,29 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import contrast_text as text
 from ui import url_params
 from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png, show_image
 from ui.loaders import dataset, latents, model_key
+from ui.page import page
 from ui.safe_text import escape_markdown
-from ui.sidebar import ModelPair, model_sidebar
+from ui.scoreboard_view import saved_scores
+from ui.sidebar import ModelPair
+from vae_core.evaluation.contrast import pair_index, pair_standing
+from vae_core.evaluation.scoreboard import Scores
 from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.latent.interpolation import PATHS, DecodedPath, decode_path
 from vae_core.model import VAE
 
-st.set_page_config(page_title="Interpolate - VAE explorer", page_icon="〰️", layout="wide")
-
 PATH_CHOICES = {"linear": "Linear", "spherical": "Spherical", "both": "Both"}
 STEPS = (5, 24, 10)  # min, max, default number of images on a path, endpoints included
 LINE_STYLE = {"linear": "solid", "spherical": "dot"}
+# The default pair, chosen by measurement: vae_core.evaluation.contrast.typical_pair on the default models'
+# metrics files (mnist5k-vae-16, mnist5k-ae-16) - of the 200 scored pairs whose ends both models reconstruct as their
+# own digit, the one whose largest step is nearest the median for the VAE, the autoencoder and their difference.
+# tests/test_page_interpolate.py checks it against the files, so a rescore cannot leave it stale.
+DEFAULT_PAIR = (1, 16)
+THUMB = 72  # pixels: the two end images, small enough that the strips stay above the fold at 1280x720
 
 
 def initial_state(n_images: int, labels: np.ndarray) -> None:
@@ -32,11 +41,11 @@ def initial_state(n_images: int, labels: np.ndarray) -> None:
         value = url_params.read(key, partial(url_params.whole_number, lo=lo, hi=hi), then=f"using {default}")
         return default if value is None else value
 
+    a, b = (min(v, n_images - 1) for v in DEFAULT_PAIR)
     if "interp_a" not in st.session_state:
-        st.session_state.interp_a = number("a", 0, 0, n_images - 1)
+        st.session_state.interp_a = number("a", a, 0, n_images - 1)
     if "interp_b" not in st.session_state:
-        other = int(np.argmax(labels != labels[st.session_state.interp_a]))  # the first image of another label
-        st.session_state.interp_b = number("b", other, 0, n_images - 1)
+        st.session_state.interp_b = number("b", b, 0, n_images - 1)
     for key in ("interp_a", "interp_b"):  # another dataset may have fewer test images
         if st.session_state[key] >= n_images:
             st.session_state[key] = n_images - 1
@@ -54,6 +63,26 @@ def random_pair(labels: np.ndarray) -> None:
     others = np.flatnonzero(labels != labels[a])
     b = int(rng.choice(others)) if len(others) else int(rng.integers(len(labels)))
     st.session_state.interp_a, st.session_state.interp_b = a, b
+
+
+def saved_pair_scores(pair: ModelPair) -> tuple[Scores, Scores] | None:
+    """Both models' saved scoreboards (never computed here: the Smoothness page does that), or None."""
+    if pair.ae_info is None:
+        return None
+    vae, ae = saved_scores(pair.vae_info), saved_scores(pair.ae_info)
+    return (vae, ae) if vae is not None and ae is not None else None
+
+
+def pair_note(pair: ModelPair, a: int, b: int) -> None:
+    """Where this pair stands among the pairs in the metrics files (and why the default pair is the default)."""
+    measured = saved_pair_scores(pair)
+    if measured is None:
+        return  # no metrics files for these models yet (the Smoothness page computes them)
+    i = pair_index(measured[0], a, b)
+    if i is None:
+        st.caption("This pair is not among the pairs in the metrics files; the numbers below are about all of them.")
+        return
+    st.caption(text.standing(pair_standing(*measured, i), measured[0], default=(a, b) == DEFAULT_PAIR))
 
 
 def step_change_figure(paths: dict[str, DecodedPath]) -> go.Figure:
@@ -101,7 +130,7 @@ def walk(model_key: str, a: int, b: int, steps: int, kind: str, _model: VAE, _co
 
 def path_strips(kind: str, decoded: dict[str, DecodedPath], a: int, b: int) -> None:
     """Each model's decoded images along one path, one strip per model, and one PNG with all the strips."""
-    st.subheader(f"{PATH_CHOICES[kind]} path")
+    st.markdown(f"**{PATH_CHOICES[kind]} path**")
     for label, path in decoded.items():
         st.image(
             png(tile_images(path.images, n_cols=len(path.images), pad=2), 3),
@@ -124,12 +153,11 @@ def interpolation(pair: ModelPair) -> None:
     n_images = len(labels)
     initial_state(n_images, labels)
 
-    c = st.columns([2, 2, 1.5, 2.3, 3], vertical_alignment="bottom")
-    a = c[0].number_input(f"First test image (0-{n_images - 1})", 0, n_images - 1, key="interp_a")
-    b = c[1].number_input(f"Second test image (0-{n_images - 1})", 0, n_images - 1, key="interp_b")
-    c[2].button("Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels.")
-    steps = c[3].slider("Images on the path", STEPS[0], STEPS[1], key="interp_steps")
-    choice = c[4].radio(
+    c = st.columns([2, 2, 3, 3.4], vertical_alignment="bottom")
+    a = c[0].number_input("First image", 0, n_images - 1, key="interp_a", help=f"Test image 0-{n_images - 1}")
+    b = c[1].number_input("Second image", 0, n_images - 1, key="interp_b", help=f"Test image 0-{n_images - 1}")
+    steps = c[2].slider("Images on the path", STEPS[0], STEPS[1], key="interp_steps")
+    choice = c[3].radio(
         "Path",
         list(PATH_CHOICES),
         format_func=PATH_CHOICES.get,
@@ -141,19 +169,19 @@ def interpolation(pair: ModelPair) -> None:
     st.query_params.update(a=str(a), b=str(b), steps=str(steps), path=choice)
     kinds = list(PATHS) if choice == "both" else [choice]
 
-    ends = st.columns([1, 1, 6])
+    ends = st.columns([1, 1, 5.5], vertical_alignment="center")
     with ends[0]:
-        show_image(ds.test_x[a], caption=f"start: #{a} ({ds.class_names[labels[a]]})", width=112)
+        show_image(ds.test_x[a], caption=f"start #{a} ({ds.class_names[labels[a]]})", width=THUMB)
     with ends[1]:
-        show_image(ds.test_x[b], caption=f"end: #{b} ({ds.class_names[labels[b]]})", width=112)
+        show_image(ds.test_x[b], caption=f"end #{b} ({ds.class_names[labels[b]]})", width=THUMB)
     with ends[2]:
-        st.markdown(
-            f"Both images are encoded (the VAE's code is the mean of $q(z \\mid x)$), then {steps} codes evenly "
-            "spaced between the two codes are decoded. The first and last images of each strip are "
-            "reconstructions of the two test images."
+        st.button(
+            "Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels."
         )
         if a == b:
             st.warning("Both ends are the same image: every step decodes the same code. Pick another second image.")
+        else:
+            pair_note(pair, int(a), int(b))
 
     models = pair.both()
     paths: dict[str, DecodedPath] = {}
@@ -164,7 +192,9 @@ def interpolation(pair: ModelPair) -> None:
             paths[f"{label} · {kind}"] = decoded[label]
         path_strips(kind, decoded, a, b)
     st.caption(
-        " · ".join(
+        f"Both images are encoded (the VAE's code is the mean of $q(z \\mid x)$), then {steps} codes evenly spaced "
+        "between the two codes are decoded; the first and last images of each strip are reconstructions. "
+        + " · ".join(
             f"{label}: {escape_markdown(info.name)} ({escape_markdown(info.description)}, latent dim {info.latent_dim})"
             for label, info, _ in models
         )
@@ -180,6 +210,9 @@ def interpolation(pair: ModelPair) -> None:
         "A smooth latent space changes the image **a little at every step**: a flat curve. A jump (one tall "
         "step) means the walk crossed a region the decoder never learned, or leapt from one class to the other."
     )
+    measured = saved_pair_scores(pair)
+    if measured is not None:
+        st.info(text.paths(*measured) + " One pair proves nothing; these are the numbers to quote.")
     st.plotly_chart(step_change_figure(paths), key="step_changes")
     download_csv(
         {"step": np.arange(1, steps)} | {name.replace(" · ", "_"): p.changes for name, p in paths.items()},
@@ -189,13 +222,13 @@ def interpolation(pair: ModelPair) -> None:
     )
 
 
+pair = page("Interpolate", "〰️")
 st.title("Interpolate")
 st.markdown(
-    "Pick two test images and walk from one code to the other. The **VAE** was trained so that nearby codes decode "
-    "to similar images, so every step should look like a real image that slowly morphs. The **autoencoder** was only "
-    "trained to reconstruct: between its codes there can be holes, where the walk decodes to blur or jumps."
+    "Walk from one test image's code to another's and decode every step. The **VAE** was trained so that nearby "
+    "codes decode to similar images; the **autoencoder** only to reconstruct, so between its codes there can be "
+    "holes, where the walk blurs or jumps. How often that happens over many pairs is measured under **Step by step**."
 )
-pair = model_sidebar()
 if pair is None:
     st.stop()
 interpolation(pair)

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ui import contrast_text as text
 from ui.figures import png
 from ui.loaders import checkpoint_catalog, dataset, latents, model_key
+from ui.page import page
 from ui.safe_text import escape_markdown
 from ui.scoreboard_view import (
     NO_BAR,
@@ -18,20 +20,28 @@ from ui.scoreboard_view import (
     kl_bars,
     label_bars,
     saved_scores,
-    scoreboard_table,
+    scoreboard_tables,
     scores,
     traversal_strip,
     validity_chart,
 )
-from ui.sidebar import ModelPair, model_sidebar
+from ui.sidebar import ModelPair
 from vae_core.evaluation.disentanglement import best_dimensions
-from vae_core.evaluation.scoreboard import QUESTIONS, SPECS, Scores, question_winners, winner
+from vae_core.evaluation.measures import SPECS
+from vae_core.evaluation.scoreboard import Scores
 from vae_core.latent.codes import tile_images
 from vae_core.shapes import factor_sweep
 from vae_core.store.catalog import CheckpointInfo, beta_series
 
-st.set_page_config(page_title="Smoothness lab · VAE explorer", page_icon="📏", layout="wide")
 IMAGE_WIDTH = 42  # pixels per 28x28 image in the traversal strips, so strips of 3 and of 9 images line up
+# The beta scrubber's tiles (the first four) and table: holes and smudges in the model's own region, paths, fit.
+BETA_MEASURES = ("fitted_holes", "prior_smudges", "path_max_step", "recon_mse", "aggregate_kl")
+
+
+def with_interval(scores: Scores, key: str) -> str:
+    """'8.2 % [7.0, 9.3] %': a measure and its interval, as the metrics file holds them."""
+    spec = SPECS[key]
+    return f"{spec.format(scores.values.get(key))} {spec.format_interval(*scores.interval(key))}".strip()
 
 
 def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
@@ -60,51 +70,39 @@ def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
         )
 
 
-def verdict(vae: Scores, ae: Scores) -> str:
-    """One sentence: who wins which question, with the headline numbers."""
-    wins: dict[int, list[str]] = {0: [], 1: []}
-    for question, who in question_winners(vae.values, ae.values).items():
-        if who is not None:
-            spec = SPECS[QUESTIONS[question][-1] if question == "path smoothness" else QUESTIONS[question][0]]
-            a, b = spec.format(vae.values.get(spec.key)), spec.format(ae.values.get(spec.key))
-            wins[who].append(f"**{question}** ({spec.label.lower()}: {a} vs {b})")
-    parts = [f"the **{name}** wins on " + ", ".join(wins[i]) for i, name in ((0, "VAE"), (1, "autoencoder")) if wins[i]]
-    return ("On these two models, " + "; ".join(parts) + ".") if parts else "No clear winner on these two models."
-
-
 def scoreboard_section(pair: ModelPair) -> None:
+    """Every measure with its interval, grouped; for a VAE and its autoencoder, each difference and its verdict, and
+    the sentences that sum them up (all quoted from the metrics files)."""
     columns = [(label, scores(info)) for label, info, _ in pair.both()]
     st.caption(" · ".join(f"{label}: {escape_markdown(info.name)}" for label, info, _ in pair.both()))
     if len(columns) == 2:
-        st.success(verdict(columns[0][1], columns[1][1]))
-    st.table(scoreboard_table(columns))
+        vae, ae = columns[0][1], columns[1][1]
+        st.success(text.summary(vae, ae))
+    for group, table in scoreboard_tables(columns).items():
+        st.markdown(f"**{group}**")
+        st.table(table)
     if columns[0][1].values.get("prior_valid") is None:
         st.info(
-            f"There is no classifier for {escape_markdown(pair.dataset)}, so validity is not scored. Build one with "
-            "`python -m vae_core.cli.metrics --only NAME` (it trains the missing classifier first)."
+            f"There is no classifier for {escape_markdown(pair.dataset)}, so decoded images are not judged. Build one "
+            "with `python -m vae_core.cli.metrics --only NAME` (it trains the missing classifier first)."
         )
-    if len(columns) == 2:
-        ae = columns[1][1].values
-        fitted, prior = (SPECS[k].format(ae.get(k)) for k in ("fitted_valid", "prior_valid"))
-        helps = winner(SPECS["fitted_valid"], ae.get("fitted_valid"), ae.get("prior_valid")) == 0
-        st.info(
-            f"**Be fair to the autoencoder.** Sampled from a Gaussian fitted to its own codes, it scores {fitted} "
-            f"valid samples, against {prior} from N(0, I)"
-            + (": where its codes are, it can generate passable images. " if helps else ". ")
-            + "The lesson is about the **prior** every point is drawn from - a VAE is trained so that any "
-            "z ~ N(0, I) decodes to something, while nothing tells an autoencoder where its codes should be - and "
-            f"about the **gaps between its clusters**: even under the fitted Gaussian, "
-            f"{SPECS['fitted_holes'].format(ae.get('fitted_holes'))} of its samples land in a hole."
-        )
+    elif len(columns) == 2:
+        st.info(text.fair_regions(vae, ae))
+        st.info(text.smudges_and_blends(vae, ae))
+        st.info(text.paths(vae, ae))
     st.plotly_chart(label_bars(columns, dataset(pair.dataset).class_names), config=NO_BAR)
     with st.expander("How these numbers were computed"):
         for label, s in columns:
             p, d, cfg = s.provenance, s.details, s.provenance.get("settings", {})
+            seeds = sorted(s.seeds.get("runs", {}))
             st.markdown(
-                f"**{label}** {escape_markdown(s.name)}: {cfg.get('n_prior')} prior samples, "
+                f"**{label}** {escape_markdown(s.name)}: {cfg.get('n_prior')} samples per region, "
                 f"{cfg.get('n_pairs')} paths of {cfg.get('n_steps')} steps, {d.get('n_test')} test images; "
-                f"test NLL {d.get('test_nll_source')}; "
-                f"classifier test accuracy {p.get('classifier_accuracy')}; computed in {p.get('seconds')} s."
+                f"intervals from {cfg.get('n_boot')} bootstrap resamples (bias-corrected percentiles); test NLL with "
+                f"K = {cfg.get('iwae_k')} on {cfg.get('iwae_images')} images; classifier test accuracy "
+                f"{p.get('classifier_accuracy')}; trained with seed {p.get('train_seed')}"
+                + (f", retrained with seeds {', '.join(seeds)}" if seeds else "")
+                + f"; computed in {p.get('seconds')} s."
             )
 
 
@@ -117,15 +115,16 @@ def short_label(info: CheckpointInfo) -> str:
 
 
 def stage_story(info: CheckpointInfo) -> str:
+    """What the objective asks of this model (what it achieved is measured in the tiles and the table)."""
     if info.config.recon_weight == 0:
-        return "No reconstruction term: every code collapses onto the prior and the decoder draws one average image."
+        return "No reconstruction term: nothing ties a code to its image, so every code collapses onto the prior."
     if info.beta == 0:
-        return "Nothing pulls the codes towards N(0, I): separated clusters with gaps, as in an autoencoder."
+        return "No KL term: nothing pulls the codes towards N(0, I); the autoencoder's objective, with noisy codes."
     if info.beta < 1:
-        return "A little KL: the clusters move in and start to fill the space around the origin."
+        return "A little KL: the codes are pulled gently towards N(0, I)."
     if info.beta == 1:
-        return "The VAE: smooth, packed clusters that fill the prior; the space between them still decodes."
-    return "Strong KL: the codes crowd towards the origin and overlap; reconstructions blur and lose detail."
+        return "The VAE's ELBO: reconstruction and the pull towards N(0, I) weighed equally."
+    return "Strong KL: the pull towards N(0, I) outweighs reconstruction."
 
 
 @st.fragment
@@ -157,16 +156,13 @@ def beta_scrubber(infos: list[CheckpointInfo]) -> None:
     with right:
         st.plotly_chart(kl_bars(sc.details.get("kl_per_dim") or []), key=f"kl_{info.name}", config=NO_BAR)
         cols = st.columns(2)
-        tiles = {"prior_valid": "Valid prior samples", "path_max_step": "Largest path step",
-                 "prior_holes": "Holes under the prior", "recon_mse": "Reconstruction error"}  # fmt: skip
-        for col, (key, title) in zip(cols * 2, tiles.items(), strict=True):
-            col.metric(title, SPECS[key].format(sc.values.get(key)), help=SPECS[key].explanation)
+        for col, key in zip(cols * 2, BETA_MEASURES[:4], strict=True):
+            col.metric(SPECS[key].label, SPECS[key].format(sc.values.get(key)), help=SPECS[key].explanation)
     rows = series + [i for i in infos if i.shipped and i.name == "mnist5k-ae-2"]
-    keys = ("prior_valid", "path_max_step", "prior_holes", "aggregate_kl", "recon_mse")
     table = []
     for i in rows:  # only the chosen model is computed now if its numbers are missing; the others wait their turn
         known = sc if i is info else saved_scores(i)
-        shown = {k: SPECS[k].format(known.values.get(k)) if known else "not scored yet" for k in keys}
+        shown = {k: with_interval(known, k) if known else "not scored yet" for k in BETA_MEASURES}
         table.append({"Model": short_label(i)} | {SPECS[k].label: v for k, v in shown.items()})
     st.table(highlight_row(pd.DataFrame(table), "Model", short_label(info)))
 
@@ -232,14 +228,15 @@ def shapes_section(pair: ModelPair) -> None:
         latent_col.image(png(strip, 2), width=IMAGE_WIDTH * (strip.shape[1] + 2) // 30)
 
 
+pair = page("Smoothness lab", "📏")
 st.title("Smoothness lab")
 st.markdown(
-    "The other pages *show* that a VAE's latent space is smooth and an autoencoder's has holes. Here the difference "
-    "is **measured**: a small classifier trained on the same data judges whether decoded codes look real, straight "
-    "paths between codes are checked for jumps, and random codes are checked for how far they fall from every real "
-    "image's code."
+    "The other pages *show* that a VAE's latent space is smooth and an autoencoder's has holes. Here that claim is "
+    "**measured**, with its noise: random codes from N(0, I) and from each model's own regions are checked for how "
+    "far they fall from every real image's code, and what they decode to is judged as a digit, a blend of two digits "
+    "or a smudge; straight paths between random pairs of test images are checked for jumps. Every number has a 95 % "
+    "interval, and a difference inside its interval is called a tie."
 )
-pair = model_sidebar()
 if pair is None:
     st.stop()
 
@@ -257,8 +254,8 @@ for col, (label, info, _) in zip(st.columns(len(pair.both())), pair.both(), stri
 
 st.header("The beta scrubber")
 st.markdown(
-    "One knob, β, weighs the KL term against reconstruction. Slide from reconstruction only to KL only: "
-    "separated clusters with gaps → smooth, packed clusters → everything collapsed at the origin."
+    "One knob, β, weighs the KL term against reconstruction. Slide from reconstruction only to KL only and watch "
+    "the map, the KL per dimension and the measures (each with its 95 % interval in the table)."
 )
 beta_scrubber(checkpoint_catalog())
 

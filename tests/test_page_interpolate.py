@@ -44,13 +44,13 @@ def array(value) -> np.ndarray:
 
 
 def endpoints(at: AppTest) -> list[str]:
-    return [c for c in captions(at) if c.startswith(("start:", "end:"))]
+    return [c for c in captions(at) if c.startswith(("start #", "end #"))]
 
 
 def test_strips_for_the_vae_and_the_autoencoder_and_the_step_change_chart():
     at = open_page()
     assert [s.split(":")[0] for s in strips(at)] == ["VAE", "Autoencoder", "VAE", "Autoencoder"]  # linear, spherical
-    assert [h.value for h in at.subheader][:2] == ["Linear path", "Spherical path"]
+    assert [m.value for m in at.markdown if m.value.endswith(" path**")] == ["**Linear path**", "**Spherical path**"]
     names = [t["name"] for t in step_chart(at)["data"]]
     assert names == ["VAE · linear", "Autoencoder · linear", "VAE · spherical", "Autoencoder · spherical"]
     assert len(endpoints(at)) == 2
@@ -71,7 +71,7 @@ def test_random_pair_changes_the_endpoints_and_the_url():
 
 def test_a_url_reproduces_the_pair_the_steps_and_the_path():
     at = open_page(a="5", b="17", steps="7", path="linear")
-    assert endpoints(at)[0].startswith("start: #5") and endpoints(at)[1].startswith("end: #17")
+    assert endpoints(at)[0].startswith("start #5") and endpoints(at)[1].startswith("end #17")
     assert len(strips(at)) == 2  # linear only: VAE and autoencoder
     chart = step_chart(at)
     assert len(chart["data"]) == 2

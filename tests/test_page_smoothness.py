@@ -1,5 +1,6 @@
-"""The Smoothness lab page through AppTest: the scoreboard compares both models with numbers, the beta scrubber
-changes the model shown, and the shapes section appears for the shapes models. Runs on the shipped checkpoints and
+"""The Smoothness lab page through AppTest: the scoreboard compares both models with intervals and verdicts, the
+sentences that compare them quote the metrics files, the beta scrubber changes the model shown, and the shapes
+section appears for the shapes models. Runs on the shipped checkpoints and
 their precomputed NAME.metrics.json (so each run takes seconds, not minutes)."""
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Smoothness.py")
-NUMBER = re.compile(r"^-?\d+(\.\d+)?( %)?$")
+WITH_INTERVAL = re.compile(r"^-?\d+(\.\d+)?( %)? \[-?\d+(\.\d+)?, -?\d+(\.\d+)?\]( %)?$")
 WON = re.compile(r"^:green-background\[\*\*(.*)\*\*\]$")  # how a winning cell is marked (Markdown in st.table)
 
 
@@ -41,21 +43,52 @@ def digits_page() -> AppTest:
     return _page(dataset="mnist5k", vae="mnist5k-vae-16", ae="mnist5k-ae-16")
 
 
-def test_scoreboard_puts_numbers_for_both_models_side_by_side(digits_page):
+def _files(*names: str) -> list:
+    from vae_core.evaluation.results import read_scores
+    from vae_core.store.catalog import SHIPPED_DIR
+
+    return [read_scores(SHIPPED_DIR / f"{n}.safetensors") for n in names]
+
+
+def test_the_scoreboard_shows_each_measure_with_its_interval_and_a_verdict(digits_page):
     at = digits_page
     assert not at.exception
-    board = at.table[0].value
-    assert {"Metric", "VAE", "Autoencoder", "Winner", "What it shows"} <= set(board.columns)
-    rows = board.set_index("Metric")
-    for metric in ("Valid prior samples", "Path smoothness: largest step", "Holes under the prior"):
-        assert NUMBER.match(plain(rows.loc[metric, "VAE"])), metric
-        assert NUMBER.match(plain(rows.loc[metric, "Autoencoder"])), metric
-    for metric, row in rows.iterrows():  # the winner named in the last columns is the cell marked green
+    groups = [t.value for t in at.table if "Measure" in t.value.columns]
+    assert len(groups) == 4, "holes, smudges, paths, fit"
+    board = pd.concat(groups).set_index("Measure")
+    assert {"VAE", "Autoencoder", "VAE − AE", "Verdict", "Seeds agreeing", "What it shows"} <= set(board.columns)
+    for measure in ("Holes under a fitted Gaussian", "Smudges under N(0, I)", "Path: largest step"):
+        for who in ("VAE", "Autoencoder"):
+            assert WITH_INTERVAL.match(plain(board.loc[measure, who])), (measure, who, board.loc[measure, who])
+    for measure, row in board.iterrows():  # the better model named in the verdict is the cell marked green
         marked = [who for who in ("VAE", "Autoencoder") if WON.match(row[who])]
-        assert marked == ([row["Winner"]] if row["Winner"] != "–" else []), metric
-    assert rows.loc["Test NLL (IWAE bound)", "Autoencoder"] == "n/a", "an autoencoder has no likelihood"
-    assert "On these two models" in at.success[0].value
-    assert any("Be fair to the autoencoder" in i.value for i in at.info)
+        assert marked == ([row["Verdict"].removesuffix(" better")] if row["Verdict"].endswith("better") else []), (
+            measure
+        )
+    assert board.loc["Test NLL (IWAE bound)", "Autoencoder"] == "n/a", "an autoencoder has no likelihood"
+    assert board.loc["Active units", "Verdict"] == "not a contest"
+    assert "Of the measures that are a contest" in at.success[0].value
+
+
+def test_every_number_in_the_comparing_sentences_is_quoted_from_the_metrics_files(digits_page):
+    from vae_core.evaluation.measures import SCOREBOARD
+
+    vae, ae = _files("mnist5k-vae-16", "mnist5k-ae-16")
+    quoted = {str(len(vae.paths["pairs"]))}
+    for s in (vae, ae):
+        for spec in SCOREBOARD:
+            quoted |= {spec.format(s.values.get(spec.key)), spec.format_interval(*s.interval(spec.key))}
+        for shares in s.details["judge"]["held_out"].values():
+            quoted |= {SCOREBOARD[0].format(v) for v in shares.values()}
+    sentences = [i.value for i in digits_page.info if i.value.startswith(("**Holes", "**A smudge", "**Over"))]
+    assert len(sentences) == 3
+    for sentence in sentences:
+        text = sentence.replace("N(0, I)", "")
+        for number in re.findall(r"\d+(?:\.\d+)?(?: %)?", text):
+            assert any(number in q for q in quoted), (number, sentence)
+    fair = sentences[0]
+    row = f"{SCOREBOARD[1].format(vae.values['fitted_holes'])} vs {SCOREBOARD[1].format(ae.values['fitted_holes'])}"
+    assert row in fair
 
 
 def test_validity_maps_are_drawn_for_both_models(digits_page):
@@ -74,7 +107,7 @@ def test_beta_scrubber_changes_the_model_and_its_map(digits_page):
     assert at.query_params["beta_model"] in ("mnist5k-klonly-2", ["mnist5k-klonly-2"]), "the choice is in the URL"
     assert any("mnist5k-klonly-2" in t for t in _chart_titles(at)), "the latent map follows the slider"
     assert any("collapses onto the prior" in m.value for m in at.markdown)
-    series = at.table[1].value
+    series = next(t.value for t in at.table if "Model" in t.value.columns)
     assert [plain(m) for m in series["Model"]][-2:] == ["KL only", "autoencoder (reference)"]
     assert [plain(m) for m in series["Model"] if WON.match(m)] == ["KL only"], "the chosen row is marked"
 
@@ -107,7 +140,7 @@ def test_a_users_checkpoint_is_scored_on_demand_and_remembered(tmp_path, monkeyp
     checkpoint_catalog.clear()  # the sidebar's catalog is cached for 5 s; the new model must be listed now
     at = _page(dataset="mnist5k", vae="my-tiny-vae", ae="mnist5k-ae-2")
     assert not at.exception
-    board = at.table[0].value.set_index("Metric")
-    assert NUMBER.match(plain(board.loc["Valid prior samples", "VAE"]))
-    assert NUMBER.match(plain(board.loc["Test NLL (IWAE bound)", "VAE"]))
+    board = pd.concat([t.value for t in at.table if "Measure" in t.value.columns]).set_index("Measure")
+    assert WITH_INTERVAL.match(plain(board.loc["Confident digits under N(0, I)", "VAE"]))
+    assert WITH_INTERVAL.match(plain(board.loc["Test NLL (IWAE bound)", "VAE"]))
     assert metrics_path(path).is_file(), "the numbers are kept beside the user's checkpoint for next time"

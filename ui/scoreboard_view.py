@@ -8,9 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from vae_core.evaluation.contrast import contrast
 from vae_core.evaluation.disentanglement import traversal, traversal_values
+from vae_core.evaluation.measures import GROUPS, SCOREBOARD, MetricSpec
 from vae_core.evaluation.results import load_or_compute_scores, metrics_path, read_scores
-from vae_core.evaluation.scoreboard import SCOREBOARD, Scores, winner
+from vae_core.evaluation.scoreboard import Scores
 from vae_core.evaluation.validity import ValidityMap
 from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.model import VAE
@@ -132,20 +134,34 @@ def winning(text: str) -> str:
     return f":green-background[**{text.replace(' ', NBSP)}**]"  # "34.9 %" stays on one line
 
 
-def scoreboard_table(columns: list[tuple[str, Scores]]) -> pd.DataFrame:
-    """Every metric, one column per model, the winner's cell marked (``winning``)."""
-    rows = []
-    for spec in SCOREBOARD:
-        values = [s.values.get(spec.key) for _, s in columns]
-        win = winner(spec, *values) if len(values) == 2 else None
-        row = {"Metric": spec.label}
-        for i, ((label, _), v) in enumerate(zip(columns, values, strict=True)):
-            row[label] = winning(spec.format(v)) if i == win else spec.format(v)
-        row["Better"] = {"higher": "higher ↑", "lower": "lower ↓"}.get(spec.better, "no winner")
-        row["Winner"] = columns[win][0] if win is not None else "–"
+def _cell(spec: MetricSpec, triple: tuple[float | None, float | None, float | None]) -> str:
+    """'19.6 % [17.8, 21.3] %': the value and its 95 % interval."""
+    return f"{spec.format(triple[0])} {spec.format_interval(triple[1], triple[2])}".strip()
+
+
+def scoreboard_tables(columns: list[tuple[str, Scores]]) -> dict[str, pd.DataFrame]:
+    """One table per group of measures (``measures.GROUPS``): each model's value with its interval, and for two
+    models the difference with its interval, the verdict (``contrast``) and, when other seeds were trained, on how
+    many seeds the difference points the same way. The better model's cell is marked (``winning``)."""
+    tables: dict[str, list[dict[str, str]]] = {group: [] for group in GROUPS}
+    labels = [label for label, _ in columns]
+    rows = contrast(columns[0][1], columns[1][1], ("VAE", "AE")) if len(columns) == 2 else None
+    for i, spec in enumerate(SCOREBOARD):
+        row = {"Measure": spec.label}
+        triples = [(s.values.get(spec.key), *s.interval(spec.key)) for _, s in columns]
+        better = rows[i].better if rows else None
+        for j, (label, triple) in enumerate(zip(labels, triples, strict=True)):
+            row[label] = winning(_cell(spec, triple)) if j == better else _cell(spec, triple)
+        if rows:
+            d = rows[i].difference
+            row["VAE − AE"] = "" if d is None else spec.format_difference(d.value, d.lo, d.hi)
+            row["Verdict"] = rows[i].verdict.replace("AE better", "Autoencoder better")
+            seeds = rows[i].seeds
+            row["Seeds agreeing"] = f"{seeds[0]} of {seeds[1]}" if seeds else "–"
+        row["Better"] = {"higher": "higher ↑", "lower": "lower ↓"}.get(spec.better, "not a contest")
         row["What it shows"] = spec.explanation
-        rows.append(row)
-    return pd.DataFrame(rows)
+        tables[spec.group].append(row)
+    return {group: pd.DataFrame(r) for group, r in tables.items() if r}
 
 
 def highlight_row(df: pd.DataFrame, column: str, value: str) -> pd.DataFrame:

@@ -1,13 +1,13 @@
-"""The scoreboard: every smoothness metric for one checkpoint, written beside it as ``NAME.metrics.json``.
+"""The scoreboard: every measure of one checkpoint, with its interval, written beside it as ``NAME.metrics.json``;
+then, for every VAE and its autoencoder twin, each contrast with its interval and verdict.
 
-    python -m vae_core.cli.metrics --all            # train missing classifiers, score every stale checkpoint
+    python -m vae_core.cli.metrics --all            # train missing classifiers, score stale checkpoints, compare
     python -m vae_core.cli.metrics --all --force    # rescore everything
     python -m vae_core.cli.metrics --only mnist5k-vae-2 mnist5k-ae-2
 
 A scoreboard remembers the SHA-256 of the checkpoint and of the classifier it was computed with; when either
 file changes (a retrained model), ``read_scores`` treats it as missing so nothing stale is ever shown.
-What is computed is ``scoreboard.compute_scores``; the metrics themselves live in ``smoothness.py``,
-``validity.py`` and ``disentanglement.py``.
+What is computed is ``evaluation.scoreboard.compute_scores``; how two are compared, ``evaluation.contrast``.
 """
 
 from __future__ import annotations
@@ -17,17 +17,63 @@ import time
 
 import torch
 
-from ..data import DatasetUnavailable
-from ..evaluation.classifier import classifier_path
-from ..evaluation.results import QUICK_SETTINGS, ensure_classifier, read_scores, score_checkpoint, write_scores
-from ..evaluation.scoreboard import SPECS, ScoreSettings
-from ..store.catalog import scan_checkpoints, shipped_checkpoint_dir, user_checkpoint_dir
+from ..data import DatasetUnavailable, load_dataset
+from ..evaluation.classifier import classifier_path, load_classifier
+from ..evaluation.contrast import contrast, tally
+from ..evaluation.realism import RealismJudge
+from ..evaluation.results import (
+    QUICK_SETTINGS,
+    ensure_classifier,
+    find_classifier,
+    read_scores,
+    saved_or_stale,
+    score_checkpoint,
+    write_scores,
+)
+from ..evaluation.scoreboard import Scores, ScoreSettings, fit_judge
+from ..evaluation.seeds import carry_over, recipe_of
+from ..store.catalog import CheckpointInfo, find_twin, scan_checkpoints, shipped_checkpoint_dir, user_checkpoint_dir
 from ..store.checkpoints import CheckpointError
 from .args import THREADS, CliParser, ensure_writable_dir, int_range
 
 
+def twin_pairs(infos: list[CheckpointInfo]) -> list[tuple[CheckpointInfo, CheckpointInfo]]:
+    """Every plain VAE (beta 1) among ``infos`` with its autoencoder twin, smallest latent first."""
+    vaes = [i for i in infos if i.kind == "vae" and i.beta == 1.0 and i.config.recon_weight == 1.0]
+    pairs = [(v, find_twin(infos, v)) for v in vaes]
+    return sorted(((v, a) for v, a in pairs if a is not None), key=lambda p: (p[0].dataset, p[0].latent_dim))
+
+
+def contrast_table(vae: Scores, ae: Scores) -> str:
+    """The contrast of two scoreboards as fixed-width text: value [interval] for each, the difference, verdict."""
+    rows = contrast(vae, ae)
+    head = (f"{vae.name} (VAE) vs {ae.name} (AE): 95 % bootstrap intervals; a difference whose interval "
+            "contains 0 is a tie")  # fmt: skip
+    lines = [head, f"{'measure':40} {'VAE':>24} {'AE':>24} {'VAE - AE':>32}  verdict"]
+    for r in rows:
+        s = r.spec
+        cell = [f"{s.format(t[0])} {s.format_interval(t[1], t[2])}".strip() for t in (r.a, r.b)]
+        d = r.difference
+        diff = "" if d is None else s.format_difference(d.value, d.lo, d.hi)
+        lines.append(f"{s.label:40} {cell[0]:>24} {cell[1]:>24} {diff:>32}  {r.verdict}")
+    counts = tally(rows)
+    lines.append(", ".join(f"{verdict}: {len(keys)}" for verdict, keys in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def _judge_for(dataset_name: str, settings: ScoreSettings, judges: dict[str, RealismJudge | None]):
+    """One realism judge per dataset, fitted on first use (None when the dataset has no classifier)."""
+    if dataset_name not in judges:
+        path = find_classifier(dataset_name)
+        judges[dataset_name] = None
+        if path is not None:
+            judges[dataset_name] = fit_judge(load_classifier(path), load_dataset(dataset_name), settings)
+    return judges[dataset_name]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Score the chosen checkpoints. A mistake on the command line is one ``error:`` line and exit status 2."""
+    """Score the chosen checkpoints, then print each VAE / autoencoder contrast. A mistake on the command line is
+    one ``error:`` line and exit status 2."""
     p = CliParser(prog="python -m vae_core.cli.metrics", description=__doc__.splitlines()[0])
     p.add_argument("--all", action="store_true", help="every checkpoint in the shipped folder")
     p.add_argument("--only", nargs="*", default=[], help="these checkpoint names (shipped or trained in the app)")
@@ -58,23 +104,30 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetUnavailable, CheckpointError, OSError, ValueError) as e:
         print(f"error: could not build a classifier: {e}", file=sys.stderr)
         return 2
+    scored: dict[str, Scores] = {}
+    judges: dict[str, RealismJudge | None] = {}
     for info in infos:
-        if not args.force and read_scores(info.path, settings) is not None:
+        saved = None if args.force else read_scores(info.path, settings)
+        if saved is not None:
             print(f"[{info.name}] up to date")
+            scored[info.name] = saved
             continue
         try:
             ensure_writable_dir(info.path.parent)  # the scoreboard is written beside the checkpoint
-            scores = score_checkpoint(info.path, settings)
+            judge = _judge_for(info.dataset, settings, judges)
+            scores = score_checkpoint(info.path, settings, judge=judge)
         except (CheckpointError, DatasetUnavailable, ValueError) as e:
             print(f"[{info.name}] skipped: {e}", file=sys.stderr)
             failures += 1
             continue
+        carry_over(saved_or_stale(info.path), scores, recipe_of(info))  # other seeds of the same recipe stay
         write_scores(scores, info.path)
-        v = scores.values
-        shown = ", ".join(f"{SPECS[k].label.lower()} {SPECS[k].format(v.get(k))}"
-                          for k in ("prior_valid", "path_max_step", "prior_holes"))  # fmt: skip
-        print(f"[{info.name}] {shown} ({scores.provenance['seconds']:.0f} s)", flush=True)
-    print(f"done in {time.perf_counter() - start:.0f} s" + (f"; {failures} failed" if failures else ""))
+        scored[info.name] = scores
+        print(f"[{info.name}] scored ({scores.provenance['seconds']:.0f} s)", flush=True)
+    for vae, ae in twin_pairs(infos):
+        if vae.name in scored and ae.name in scored:
+            print("\n" + contrast_table(scored[vae.name], scored[ae.name]))
+    print(f"\ndone in {time.perf_counter() - start:.0f} s" + (f"; {failures} failed" if failures else ""))
     return 1 if failures else 0
 
 

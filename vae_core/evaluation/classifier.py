@@ -78,6 +78,10 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer (B, hidden): the feature space in which realism is judged (``realism.py``)."""
+        return self.head[1](self.head[0](self.features(x)))
+
 
 @dataclass
 class TrainedClassifier:

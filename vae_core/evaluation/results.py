@@ -12,6 +12,7 @@ from ..store.catalog import shipped_checkpoint_dir, user_checkpoint_dir
 from ..store.checkpoints import Checkpoint, load_checkpoint_bytes
 from ..store.disk import atomic_write, content_hash, sha256_of
 from .classifier import classifier_path, load_classifier, save_classifier, train_classifier
+from .realism import RealismJudge
 from .scoreboard import METRICS_VERSION, Scores, ScoreSettings, compute_scores
 
 
@@ -22,7 +23,7 @@ def metrics_path(checkpoint_path: str | Path) -> Path:
 
 
 # For `--quick` and tests: every metric, on samples far too small to trust.
-QUICK_SETTINGS = ScoreSettings(n_prior=200, n_pairs=10, n_steps=8, iwae_k=5, iwae_images=10, map_size=10)
+QUICK_SETTINGS = ScoreSettings(n_prior=200, n_pairs=10, n_steps=8, iwae_k=5, iwae_images=10, map_size=10, n_boot=100)
 
 
 def find_classifier(dataset_name: str) -> Path | None:
@@ -41,18 +42,19 @@ def score_checkpoint(
     *,
     checkpoint: Checkpoint | None = None,
     dataset: Dataset | None = None,
+    judge: RealismJudge | None = None,
 ) -> Scores:
     """Compute a checkpoint's scoreboard, stamped with the hashes of the checkpoint and classifier files.
 
     The checkpoint is read from ``path`` unless the caller passes it already loaded (with the dataset), as the
-    app does with its cached copies."""
+    app does with its cached copies; ``judge`` may be one already fitted to this dataset and classifier."""
     path = Path(path)
     data = path.read_bytes()
     ckpt = checkpoint or load_checkpoint_bytes(data, name=path.name.removesuffix(".safetensors"))
     dataset = dataset or load_dataset(str(ckpt.meta.get("dataset", "mnist5k")))
     clf_path = find_classifier(dataset.name)
     classifier = load_classifier(clf_path) if clf_path else None
-    scores = compute_scores(ckpt, dataset, classifier, settings, log)
+    scores = compute_scores(ckpt, dataset, classifier, settings, log, judge)
     scores.provenance |= {"checkpoint_sha256": sha256_of(data),
                           "classifier_sha256": content_hash(clf_path) if clf_path else None}  # fmt: skip
     return scores
@@ -79,6 +81,15 @@ def read_scores(checkpoint_path: str | Path, settings: ScoreSettings = ScoreSett
         if prov.get("classifier_sha256") != (content_hash(clf) if clf else None):
             return None
         return scores
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def saved_or_stale(checkpoint_path: str | Path) -> Scores | None:
+    """Whatever scoreboard is saved beside a checkpoint, up to date or not (None if unreadable): for what survives
+    a rescore, such as the measures of other training seeds of the same recipe."""
+    try:
+        return Scores.from_json(metrics_path(checkpoint_path).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
