@@ -1,11 +1,20 @@
 """2-D maps of codes and the way back from a map to a code."""
 
 import numpy as np
+import pytest
 import torch
 
 from vae_core.config import ModelConfig
 from vae_core.latent.codes import compute_latents, decode_codes, manifold_codes, manifold_grid, normal_grid, tile_images
-from vae_core.latent.projection import LatentPCA, NeighbourInverse, fit_tsne, knn_accuracy
+from vae_core.latent.projection import (
+    LatentPCA,
+    NeighbourInverse,
+    TSNESettings,
+    fit_tsne,
+    knn_accuracy,
+    procrustes_rotation,
+    tsne_init,
+)
 from vae_core.model import build_model
 
 
@@ -66,3 +75,49 @@ def test_compute_latents_gives_codes_and_maps():
     decoded = decode_codes(model, out["mu"][:3])
     assert decoded.shape == (3, 28, 28) and 0 <= decoded.min() and decoded.max() <= 1
     assert tile_images(decoded, n_cols=3, pad=2).shape == (28, 88)
+
+
+# ---- two models' maps, aligned point for point (issue 14) --------------------------------------------------------
+
+
+def _two_models(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the same 300 images under two 'models': b is a rotated, reflected, shifted copy of a in 8-D."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(300, 8)) * np.array([4, 2, 1, 0.5, 0.3, 0.2, 0.1, 0.1])
+    q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+    return a.astype(np.float32), (a @ q * 1.5 + 3.0).astype(np.float32), q
+
+
+def test_procrustes_finds_a_rotation_and_never_scales():
+    rng = np.random.default_rng(3)
+    s = rng.normal(size=(100, 2))
+    angle = 0.7
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    r = procrustes_rotation(s, s @ rot * 2.0 + 5.0)
+    np.testing.assert_allclose(r, rot, atol=1e-9)
+    np.testing.assert_allclose(r @ r.T, np.eye(2), atol=1e-12)
+
+
+def test_an_aligned_pca_lands_each_image_near_its_place_on_the_other_map():
+    a, b, _ = _two_models()
+    ref = LatentPCA().fit(a).transform(a)
+    plain = LatentPCA().fit(b)
+    aligned = LatentPCA().fit(b).align_to(ref, b)
+    err = lambda p: np.linalg.norm(p / p.std() - ref / ref.std(), axis=1).mean()  # noqa: E731 (shapes, not scale)
+    assert err(aligned.transform(b)) < 0.05 < err(plain.transform(b))
+    np.testing.assert_allclose(aligned.transform(aligned.inverse_transform(ref[:5])), ref[:5], atol=1e-3)
+    assert aligned.explained_variance_ratio_.sum() == pytest.approx(plain.explained_variance_ratio_.sum())
+    assert np.linalg.norm(aligned.transform(b), axis=1).std() == pytest.approx(
+        np.linalg.norm(plain.transform(b), axis=1).std(), rel=1e-4
+    ), "aligning turns the map, it does not stretch it"
+
+
+def test_tsne_starts_from_an_aligned_layout():
+    a, b, _ = _two_models(1)
+    ref = LatentPCA().fit(a).transform(a)
+    init = tsne_init(LatentPCA().fit(b).align_to(ref, b).transform(b))
+    assert init.shape == (300, 2) and init[:, 0].std() == pytest.approx(1e-4, rel=1e-3)
+    settings = TSNESettings(perplexity=10, max_iter=250)
+    ta, tb = fit_tsne(a, settings, init=tsne_init(ref)), fit_tsne(b, settings, init=init)
+    r = procrustes_rotation(tb, ta)
+    assert np.trace(r) > 1.6, "the two t-SNE maps end up nearly aligned (rotation angle under ~35 degrees)"

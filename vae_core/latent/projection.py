@@ -1,4 +1,6 @@
-"""2-D maps of latent codes (PCA, t-SNE) with scikit-learn's conventions, and a way back from map to code."""
+"""2-D maps of latent codes (PCA, t-SNE) with scikit-learn's conventions, a way back from map to code, and maps of
+two models aligned so they can be compared point for point (``procrustes_rotation``, ``LatentPCA.align_to``,
+``tsne_init``)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,17 @@ class LatentPCA:
     def transform(self, z: np.ndarray) -> np.ndarray:
         return ((np.asarray(z, dtype=np.float64) - self.mean_) @ self.components_.T).astype(np.float32)
 
+    def align_to(self, reference: np.ndarray, z: np.ndarray) -> LatentPCA:
+        """Turn this map so that the codes ``z`` land as close as possible to ``reference`` (N, 2), where the same
+        images sit on another model's map: the plane's axes are rotated (or reflected) by the orthogonal Procrustes
+        solution, never scaled, so distances on this map keep their meaning. ``transform`` and
+        ``inverse_transform`` stay exact inverses on the plane; the explained variance of the two axes together is
+        unchanged (each axis's share is no longer ordered). For a 2-D latent shown as the latent plane itself
+        (``plane``), do not align: the axes are the code's own coordinates."""
+        rotation = procrustes_rotation(self.transform(z), reference)
+        self.components_ = rotation.T @ self.components_
+        return self
+
     def fit_transform(self, z: np.ndarray) -> np.ndarray:
         return self.fit(z).transform(z)
 
@@ -69,10 +82,36 @@ class TSNESettings:
     seed: int = 0
 
 
+def procrustes_rotation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The orthogonal matrix R (2 x 2 for maps) minimising ||(S - mean S) R - (T - mean T)|| over matched rows of
+    ``source`` and ``target``: orthogonal Procrustes (Schoenemann 1966), R = U V^T from the SVD of S^T T.
+    A rotation or a reflection, no scaling."""
+    s, t = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    if s.shape != t.shape or s.ndim != 2:
+        raise ValueError(f"source and target must be matched (N, d) arrays (got {s.shape} and {t.shape})")
+    u, _, vt = np.linalg.svd((s - s.mean(axis=0)).T @ (t - t.mean(axis=0)))
+    return u @ vt
+
+
+def tsne_init(points: np.ndarray) -> np.ndarray:
+    """A t-SNE starting layout from a 2-D map (e.g. the aligned PCA), scaled as scikit-learn scales its own PCA
+    initialisation (first axis standard deviation 1e-4), so two models' t-SNE maps start from aligned layouts and
+    end up roughly aligned too: ``fit_tsne(z, init=tsne_init(aligned_pca_points))``."""
+    p = np.asarray(points, np.float64)
+    p = p - p.mean(axis=0)
+    return (p / max(float(p[:, 0].std()), 1e-12) * 1e-4).astype(np.float32)
+
+
 def fit_tsne(
-    z: np.ndarray, settings: TSNESettings = TSNESettings(), progress: Callable[[str], None] | None = None
+    z: np.ndarray,
+    settings: TSNESettings = TSNESettings(),
+    progress: Callable[[str], None] | None = None,
+    init: np.ndarray | None = None,
 ) -> np.ndarray:
-    """t-SNE of the codes to 2-D (float32, (N, 2))."""
+    """t-SNE of the codes to 2-D (float32, (N, 2)), from the codes' PCA or from ``init`` (N, 2) (``tsne_init``).
+
+    What a t-SNE map shows: which codes are neighbours. What it does not: the sizes of clusters and the gaps between
+    them, which t-SNE stretches and shrinks (Wattenberg et al. 2016, "How to use t-SNE effectively")."""
     from sklearn.manifold import TSNE  # lazy: sklearn.manifold adds start-up time
 
     z = np.asarray(z, dtype=np.float32)
@@ -82,7 +121,7 @@ def fit_tsne(
     tsne = TSNE(
         n_components=2,
         perplexity=perplexity,
-        init="pca",
+        init="pca" if init is None else np.asarray(init, np.float32),
         max_iter=settings.max_iter,
         angle=settings.angle,
         random_state=settings.seed,
