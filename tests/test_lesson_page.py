@@ -164,8 +164,8 @@ def test_the_comparison_steps_give_the_measured_verdicts():
     assert "**Path: share smudged**" in text(at) and "**VAE better**" in text(at)
     at = guess(open_step(9), choice=0)  # "The VAE": its 61.2 % beats 31.4 % beyond the noise
     assert "You predicted **The VAE**: right." in text(at)
-    at = guess(open_step(10), choice=0)  # holes under N(0, I): the intervals overlap, a tie
-    assert "measured: **A tie (within the noise)**" in text(at)
+    at = guess(open_step(10), choice=0)  # holes in its own region: VAE better; under N(0, I) a tie
+    assert "You predicted **The VAE**: right." in text(at) and "Under N(0, I) the verdict changes" in text(at)
     table = at.dataframe[0].value
     assert list(table["verdict"])[:2] == ["tie", "VAE better"]
 

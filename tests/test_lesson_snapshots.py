@@ -11,8 +11,11 @@ from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data import load_dataset
 from vae_core.latent.snapshots import (
     SnapshotRecorder,
+    Snapshots,
     SnapshotSchedule,
+    inside_share,
     load_snapshots,
+    opening_epoch,
     save_snapshots,
     snapshots_path,
 )
@@ -89,3 +92,13 @@ def test_round_trip_beside_its_checkpoint_and_never_beside_another_version(recor
     assert load_snapshots(path) is None  # another version of the checkpoint: its replay is not this one's
     snapshots_path(path).write_bytes(b"not a safetensors file")
     assert load_snapshots(path) is None
+
+
+def test_what_a_replay_shows_is_read_from_its_frames():
+    epoch = np.array([0, 0.5, 1, 2], np.float32)
+    xy = np.zeros((4, 100, 2), np.float32)
+    xy[2:, :, 0] = np.linspace(-4, 4, 100)  # the codes leave the centre at epoch 1, 4 % of them beyond radius 3.9
+    snaps = Snapshots(xy, epoch, epoch, epoch, np.zeros(100, np.int64), "latent", "vae")
+    assert opening_epoch(snaps) == 1.0
+    assert inside_share(snaps, radius=3.9) == 0.96 and inside_share(snaps, frame=0) == 1.0
+    assert opening_epoch(Snapshots(xy[:2], epoch[:2], epoch[:2], epoch[:2], snaps.labels, "latent", "vae")) is None

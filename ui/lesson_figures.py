@@ -124,22 +124,14 @@ def plane_map(
         (cx, cy), r = np.asarray(zoom[0], np.float64), float(zoom[1])
         xr, yr = [cx - r, cx + r], [cy - r, cy + r]
     axis = {"zeroline": False, "showgrid": True, "gridcolor": "#eeeeee", "tickfont": {"size": 12}}
-    heading = title + (f"<br><span style='font-size:13px'>{_key(info)}</span>" if key else "")
+    heading = {"text": title or " ", "font": {"size": 15}, "x": 0.02, "xanchor": "left", "y": 0.98, "yref": "container",
+               "yanchor": "top"}  # fmt: skip
+    if key:
+        heading["subtitle"] = {"text": _key(info), "font": {"size": 13}}
     layout = {
         "height": height,
-        "margin": {"l": 40, "r": 8, "t": 14 + 22 * bool(title) + 20 * key, "b": 36},
-        "title": {
-            "text": heading,
-            "font": {"size": 15},
-            "x": 0.02,
-            "xanchor": "left",
-            "y": 1,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"t": 6},
-        }
-        if heading
-        else None,
+        "margin": {"l": 40, "r": 8, "t": 16 + 22 * bool(title) + 22 * key, "b": 36},
+        "title": heading if title or key else None,
         "showlegend": False,
         "xaxis": {**axis, "range": xr, "title": {"text": "z0", "standoff": 2}, "constrain": "domain"},
         "yaxis": {

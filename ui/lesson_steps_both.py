@@ -16,6 +16,14 @@ from .loaders import dataset
 from .sidebar import ModelPair
 
 WHO = ("The VAE", "The autoencoder", "A tie (within the noise)")
+SAMPLING_WHY = {  # why, for each verdict on confident digits under N(0, I)
+    "VAE better": "Why: the KL term pulled the VAE's clouds onto N(0, I), so its random codes land where it learned "
+    "to draw digits.",
+    "AE better": "Why the autoencoder wins this one: two dimensions hold ten digits, and the VAE packs them all into "
+    "N(0, I), so many random codes fall *between* two clusters and decode to a **blend** of two digits - not a "
+    "confident digit, and not a smudge either (compare the smudges).",
+    "tie": "Within the noise, neither model makes confident digits more often.",
+}
 VERDICT_ANSWER = {"VAE better": WHO[0], "AE better": WHO[1], "tie": WHO[2]}
 # The scoreboard rows step 10 shows, in its order: holes, smudges, paths, then the autoencoder's home game.
 LESSON_ROWS = (
@@ -90,7 +98,7 @@ def step_sampling(pair: ModelPair) -> None:
         left, right = st.columns(2)
         for col, info, name in ((left, vae, "VAE"), (right, ae, "Autoencoder")):
             with col:
-                overlays = [*prior_circles(), points(z, "z ~ N(0, I)", symbol="x", size=8, colour="#111")]
+                overlays = [*prior_circles(), points(z, "z ~ N(0, I)", symbol="x-thin", size=7, colour="#111")]
                 show_map(plane_map(info, overlays, title=name, height=250, include=z), key=f"lesson_sample_{name}")
     valid = measured("prior_valid", vae, ae)
     with text:
@@ -103,10 +111,8 @@ def step_sampling(pair: ModelPair) -> None:
                 f"- {x}" for k in ("prior_valid", "prior_smudges", "prior_blends") if (x := _verdict_line(k, pair))
             )
         )
-        st.caption(
-            "Measured on 2,000 codes z ~ N(0, I) per model, 95 % intervals. A blend (a morph of two digits) "
-            "is neither a confident digit nor a smudge."
-        )
+        st.markdown(SAMPLING_WHY.get(valid.verdict, ""))
+        st.caption("Measured on 2,000 codes z ~ N(0, I) per model; 95 % intervals.")
 
 
 def step_measure(pair: ModelPair) -> None:
@@ -119,14 +125,23 @@ def step_measure(pair: ModelPair) -> None:
         "difference inside the noise is a **tie**."
     )
     with text:
-        guess = predict("measure", "which model has fewer holes under N(0, I)?", WHO)
+        guess = predict(
+            "measure", "in its own region (a Gaussian fitted to its codes), which model has fewer holes?", WHO
+        )
     if guess is None:
         return
-    holes = measured("prior_holes", vae, ae)
-    if holes is None:
+    holes, prior_holes = measured("fitted_holes", vae, ae), measured("prior_holes", vae, ae)
+    if holes is None or prior_holes is None:
         text.info(NOT_MEASURED)
         return
     text.markdown(judged(guess, VERDICT_ANSWER.get(holes.verdict, WHO[2])))
+    text.markdown(f"- {_verdict_line('fitted_holes', pair)}\n- {_verdict_line('prior_holes', pair)}")
+    if prior_holes.verdict != holes.verdict:
+        text.markdown(
+            "Under N(0, I) the verdict changes: the autoencoder's codes reach far beyond N(0, I) (step 3), and "
+            "N(0, I) samples only their crowded middle, never the empty stretches further out. Each model is judged "
+            "fairest in its own region."
+        )
     rows = [measured(k, vae, ae) for k in LESSON_ROWS]
     table = {
         "measure": [SPECS[k].label for k in LESSON_ROWS],

@@ -6,12 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_core.latent.codes import manifold_grid
+from vae_core.latent.snapshots import Snapshots, inside_share, opening_epoch
 from vae_core.model import VAE
 
 from .figures import png
 from .lesson_data import NOT_MEASURED, beta_series, scores, value_text
 from .lesson_figures import plane_map, prior_circles, show_map
-from .lesson_nav import predict
+from .lesson_nav import judged, predict
 from .loaders import load_model, model_key
 from .replay import ReplayModel, replay, snapshots
 from .sidebar import ModelPair
@@ -22,19 +23,40 @@ MISSING = (
 )
 
 
+STAY = ("The VAE's", "The autoencoder's", "Both", "Neither")
+INSIDE = 0.95  # "stays inside the circles": at least this share of the final test codes within the 3-sigma circle
+
+
+def stayed(vae: Snapshots, ae: Snapshots) -> str:
+    """Which model's final codes stay inside the prior's 3-sigma circle (by INSIDE), as one of STAY."""
+    v, a = inside_share(vae) >= INSIDE, inside_share(ae) >= INSIDE
+    return STAY[0] if v and not a else STAY[1] if a and not v else STAY[2] if v else STAY[3]
+
+
+def what_happened(vae: Snapshots, ae: Snapshots) -> str:
+    """What the replay shows, read from the snapshot files themselves."""
+    opened = opening_epoch(vae)
+    start = (
+        f"The VAE keeps every code near the centre, where KL costs nothing, until epoch {opened:.1f}; then "
+        "spreading the clouds starts to pay for itself in reconstruction and its clusters open up. "
+        if opened is not None and opened >= 0.5
+        else "The VAE spreads its codes from the start. "
+    )
+    return (
+        start + f"At the end, {inside_share(vae):.0%} of the VAE's test codes lie inside the 3σ circle and "
+        f"{inside_share(ae):.0%} of the autoencoder's, whose codes go wherever reconstruction pulls them."
+    )
+
+
 def step_training(pair: ModelPair) -> None:
     text, view = st.columns([4, 8], gap="large")
     text.markdown(
-        "Both models started from random weights and saw the same 4,500 training digits for 20 rounds (epochs). "
-        "This replays their real training: every dot is a test digit's code, saved 16 times in the first epoch and "
-        "twice in each later one. Dashed circles: where N(0, I) draws its samples."
+        "Both models started from random weights and saw the same training digits, round after round (epochs). "
+        "This replays their real training: every dot is a test digit's code, saved often in the first epoch and "
+        "then every half epoch. Dashed circles: where N(0, I) draws its samples."
     )
     with text:
-        guess = predict(
-            "training",
-            "as training goes on, which codes stay inside the dashed circles?",
-            ["The VAE's", "The autoencoder's", "Both", "Neither"],
-        )
+        guess = predict("training", "as training goes on, which codes stay inside the dashed circles?", STAY)
         st.caption("Keys: Tab to ▶ Play, Space to play or pause; the slider takes the arrow keys.")
     if guess is None:
         return
@@ -50,11 +72,14 @@ def step_training(pair: ModelPair) -> None:
             st.info(MISSING.format(names=" and ".join(missing)))
         if models:
             replay(models, key="lesson_replay")
-    text.markdown(
-        f"You predicted **{guess}**. Watch the first epoch: the autoencoder pushes its clusters apart wherever "
-        "reconstruction is easiest, while the KL term keeps pulling the VAE's clouds back toward the circles. The "
-        "curves under each map are the training loss terms at the same moment (on the last frame, point at a map "
-        "to decode that place)."
+    if len(models) == 2 and all(m.snaps.axes == "latent" for m in models):
+        text.markdown(judged(guess, stayed(models[0].snaps, models[1].snaps)))
+        text.markdown(what_happened(models[0].snaps, models[1].snaps))
+    else:
+        text.markdown(f"You predicted **{guess}**.")
+    text.caption(
+        "Under each map: the training loss terms at the same moment. On the last frame, point at a map to "
+        "decode that place."
     )
 
 
@@ -99,7 +124,7 @@ def step_forces(pair: ModelPair) -> None:
         st.markdown(
             f"You predicted **{guess}**. With KL alone every cloud becomes N(0, I) itself: all codes on top "
             "of each other, and the decoder can only draw one average blur. With reconstruction alone the "
-            "codes spread in islands. The VAE sits between."
+            "codes spread far past the circles, like the autoencoder's. The VAE sits between."
         )
         if s is None:
             st.info(NOT_MEASURED)

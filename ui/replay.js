@@ -130,7 +130,7 @@ function paintProbe(inst, view, s, ctx, px, py) {
   const m = view.model, final = s >= m.frames - 1 - 1e-6, entry = m.decoder ? LP.models.get(m.decoder) : null;
   view.el.classList.toggle("rp-decoding", Boolean(view.hover && final && entry));
   if (!view.hover) {
-    view.probeText.textContent = final && entry ? "Point at the map to decode" : "";
+    view.probeText.textContent = "";
     return;
   }
   if (!final || !entry) {

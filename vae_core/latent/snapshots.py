@@ -71,6 +71,20 @@ class Snapshots:
         return len(self.epoch)
 
 
+def inside_share(snaps: Snapshots, radius: float = 3.0, frame: int = -1) -> float:
+    """Share of the test codes within ``radius`` of the origin at ``frame``: on a latent plane, with radius 3, the
+    codes inside the prior's 3-sigma circle (which holds 99 % of N(0, I) in 2-D)."""
+    return float((np.linalg.norm(snaps.xy[frame], axis=1) <= radius).mean())
+
+
+def opening_epoch(snaps: Snapshots, radius: float = 0.5) -> float | None:
+    """The first moment (in epochs) at which the median test code lies farther than ``radius`` from the origin:
+    when the codes leave the centre, if ever. A VAE whose codes all sit at 0 carries nothing about its images."""
+    median = np.median(np.linalg.norm(snaps.xy, axis=2), axis=1)
+    beyond = np.flatnonzero(median > radius)
+    return float(snaps.epoch[beyond[0]]) if len(beyond) else None
+
+
 class SnapshotRecorder(Callback):
     """Records the codes of ``images`` (N, 28, 28) at the schedule's steps; pass it to ``train`` among the callbacks."""
 
