@@ -121,6 +121,8 @@ def test_the_autoencoder_steps_quote_the_metrics_files():
     at = guess(open_step(2))
     assert "test image 2" in captions(at)[0] and "test image 3" in captions(at)[0]  # the scoreboard's typical pair
     assert pct("path_smudges", 1) in text(at) and pct("path_holes", 1) in text(at)
+    (hover,) = at.get("bidi_component")  # the Latent map page's component, to hover the autoencoder's map
+    assert [m["role"] for m in unpack_message(hover.proto.bytes)[0]["maps"]] == ["ae"]
     at = guess(open_step(3), choice=1)  # "25-50 %": the AE's measured 31.4 % is in it
     assert "You predicted **25-50 %**: right." in text(at)
     assert f"{pct('prior_valid', 1)} [29.3, 33.5] %" in text(at)

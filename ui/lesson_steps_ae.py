@@ -11,6 +11,7 @@ from vae_core.latent.interpolation import lerp
 
 from .lesson_data import NOT_MEASURED, codes, decode, encode, measured, prior_codes, scores, typical, value_text
 from .lesson_figures import digit_row, line, plane_map, points, prior_circles, show_map
+from .lesson_hover import hover_maps
 from .lesson_nav import SHARE_EDGES, SHARES, bucket, judged, predict
 from .loaders import dataset
 from .sidebar import ModelPair
@@ -104,6 +105,9 @@ def step_between(pair: ModelPair) -> None:
             plane_map(ae, [line(z, "the straight path", markers=True)], title="The path on the autoencoder's map"),
             key="lesson_map_between_ae",
         )
+    with st.expander("Explore: point anywhere on the autoencoder's map, and it decodes under the pointer"):
+        hover_maps([("Autoencoder", ae)], {"Autoencoder": z[PATH_STEPS // 2]}, key="lesson_hover_ae")
+        st.caption("Pinned: the middle of the path. Try the empty space between the clusters.")
     smudges, holes = measured("path_smudges", pair.vae_info, ae), measured("path_holes", pair.vae_info, ae)
     with text:
         st.markdown(

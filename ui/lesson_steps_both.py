@@ -10,6 +10,7 @@ from vae_core.evaluation.measures import SPECS
 
 from .lesson_data import NOT_MEASURED, decode, measured, prior_codes, value_text
 from .lesson_figures import digit_row, line, plane_map, points, prior_circles, show_map
+from .lesson_hover import hover_maps
 from .lesson_nav import judged, predict
 from .lesson_steps_ae import BETWEEN, N_PRIOR, PATH_STEPS, between_pair, path_between
 from .loaders import dataset
@@ -70,6 +71,11 @@ def step_between_vae(pair: ModelPair) -> None:
             show_map(
                 plane_map(ae, [line(z_ae, "path", markers=True)], title="Autoencoder", height=270), key="lesson_bv_ae"
             )
+    with st.expander("Explore: point anywhere on the maps, and both models decode under the pointer"):
+        middle = PATH_STEPS // 2
+        pins = {"VAE": z_vae[middle], "Autoencoder": z_ae[middle]}
+        hover_maps([("VAE", vae), ("Autoencoder", ae)], pins, key="lesson_hover_between")
+        st.caption("Pinned: the middle of each path. Hovering sends nothing to the server.")
     lines = [_verdict_line(k, pair) for k in ("path_smudges", "path_max_step")]
     with text:
         st.markdown(f"You predicted **{guess}**. One path proves little; the scoreboard walked 200 random ones:")
