@@ -29,7 +29,7 @@ def your_digit(pair: ModelPair) -> np.ndarray | None:
     """The drawn digit as a 28x28 MNIST-like image, else the test digit picked from the keyboard, else None."""
     drawing = draw_canvas(key="lesson_canvas")
     names = dataset(pair.vae_info.dataset).class_names
-    picked = st.pills("…or take a typical test digit (keyboard)", names, key="lesson_pick")
+    picked = st.pills("…or take a typical test digit (keyboard)", names, key="lesson_pick", wrap=True)
     if drawing is not None:
         try:
             image, error = _prepared(png_from_data_url(drawing))

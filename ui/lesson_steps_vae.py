@@ -37,7 +37,7 @@ def chosen_digit(vae, picker: bool = True) -> int:
     if picker:
         if st.session_state.get(DIGIT_KEY) not in names:
             st.session_state[DIGIT_KEY] = remembered if remembered in names else names[0]
-        st.pills("Whose cloud?", names, key=DIGIT_KEY, required=True, on_change=_remember_digit)
+        st.pills("Whose cloud?", names, key=DIGIT_KEY, required=True, on_change=_remember_digit, wrap=True)
         remembered = st.session_state.get(DIGIT_KEY, remembered)
     return picks[sorted(picks)[names.index(remembered)]] if remembered in names else picks[min(picks)]
 
