@@ -12,7 +12,7 @@ from ui.training_jobs import POLL_SECONDS, acknowledge_saved, dataset_problem, j
 from vae_core.config import ConfigError, ModelConfig, TrainConfig, describe
 from vae_core.data import DATASETS
 from vae_core.jobs.slots import JobRefused
-from vae_core.jobs.spec import JobSpec
+from vae_core.jobs.spec import QUICK_TRAINING, JobSpec
 from vae_core.store.catalog import user_checkpoint_dir
 from vae_core.store.checkpoints import CheckpointError
 from vae_core.store.user_checkpoints import suggest_name
@@ -29,6 +29,7 @@ st.markdown(
 )
 
 MODEL_KINDS = {"VAE": ("vae", 1.0), "beta-VAE": ("vae", None), "Autoencoder": ("ae", 1.0)}
+LENGTHS = ["Quick", "Custom"]
 
 with st.container(border=True):
     st.subheader("New training")
@@ -65,21 +66,37 @@ with st.container(border=True):
             help="2 gives a latent map you can read directly; 16 reconstructs better.",
         )
     with right:
-        epochs = st.number_input("Epochs", min_value=1, value=5, step=1, key="train_epochs")
-        lr = st.number_input("Learning rate", min_value=0.0, value=1e-3, step=1e-4, format="%.5f", key="train_lr")
         n_available = None if problem else len(dataset(ds_name).train_x)
-        few = st.checkbox(
-            "Use only some of the training images",
-            value=False,
-            key="train_few",
-            help="Fewer images make each epoch shorter, but a model needs a few hundred steps before it learns more "
-            "than the average image.",
+        length = st.radio(
+            "Length",
+            LENGTHS,
+            horizontal=True,
+            key="train_length",
+            help="Quick is sized by measurement: the shortest training after which the reconstructions are "
+            "recognisable digits. Custom sets every number yourself.",
         )
-        max_train = None
-        if few:
-            max_train = st.number_input(
-                "Training images", min_value=1, value=min(1000, n_available or 1000), step=100, key="train_max"
+        max_train, batch_size = None, TrainConfig.batch_size
+        if length == LENGTHS[0]:
+            epochs, lr, batch_size = QUICK_TRAINING.epochs, QUICK_TRAINING.lr, QUICK_TRAINING.batch_size
+            images = f"all {n_available:,}" if n_available else "all the"
+            st.caption(
+                f"{epochs} passes over {images} training images in batches of {batch_size}, learning rate {lr:g}. "
+                "For the first few hundred batches every reconstruction is the same grey average; then digits appear."
             )
+        else:
+            epochs = st.number_input("Epochs", min_value=1, value=5, step=1, key="train_epochs")
+            lr = st.number_input("Learning rate", min_value=0.0, value=1e-3, step=1e-4, format="%.5f", key="train_lr")
+            few = st.checkbox(
+                "Use only some of the training images",
+                value=False,
+                key="train_few",
+                help="Fewer images make each epoch shorter, but a model needs a few hundred steps before it learns "
+                "more than the average image.",
+            )
+            if few:
+                max_train = st.number_input(
+                    "Training images", min_value=1, value=min(1000, n_available or 1000), step=100, key="train_max"
+                )
         taken = {i.name for i in checkpoint_catalog()} | {j.spec.name for j in jobs}
         suggestion = suggest_name(f"my-{ds_name}-{kind_label.lower()}-{int(latent_dim)}", taken)
         name = st.text_input(
@@ -96,6 +113,7 @@ if start:
         train_config = TrainConfig(
             dataset=ds_name,
             epochs=int(epochs),
+            batch_size=batch_size,
             lr=float(lr),
             max_train=int(max_train) if max_train is not None else None,
         )

@@ -109,6 +109,33 @@ def test_cancel_a_running_and_a_queued_job(tmp_path):
     assert not list(tmp_path.glob("*.safetensors"))
 
 
+def test_a_cancelled_run_can_be_saved_with_what_it_learned(tmp_path):
+    gate = Gate()
+    job = TrainingJob(spec(tmp_path, "half", epochs=50), TrainingSlots(1), load=tiny_dataset, callbacks=(gate,))
+    job.start()
+    wait_until(job, JobStatus.RUNNING)
+    job.cancel()
+    gate.open()
+    wait_until(job, JobStatus.CANCELLED)
+    assert not list(tmp_path.glob("*.safetensors")), "nothing is saved unless the user asks"
+    weights = {k: v.clone() for k, v in job.model.state_dict().items()}
+    path = job.save("half-kept")
+    assert job.status == JobStatus.SAVED
+    for k, v in load_checkpoint(path).model.state_dict().items():
+        assert torch.equal(v, weights[k]), k
+
+
+def test_the_curves_get_a_point_about_every_second_within_the_first_epoch(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs_module, "PREVIEW_SECONDS", 0.0)  # every step closes a window
+    job = TrainingJob(spec(tmp_path, "curves", epochs=2), TrainingSlots(1), load=tiny_dataset)
+    job.start().join(60)
+    windows = job.snapshot().windows
+    assert len(windows) >= 8, "one point per window of batches, not one per epoch"
+    epochs = [w["epoch"] for w in windows]
+    assert epochs == sorted(epochs) and 0 < epochs[0] < 1, "fractional epochs, the first inside epoch 1"
+    assert all(np.isfinite(w["train_recon"]) and w["train_kl"] >= 0 for w in windows)
+
+
 def test_nan_stops_with_a_message_and_keeps_the_last_good_weights(tmp_path, monkeypatch):
     real_elbo, calls, seen = training.elbo, [], []
 

@@ -43,6 +43,7 @@ def open_page() -> AppTest:
 
 
 def start(at: AppTest, name: str, epochs: int = 1, images: int = 64) -> AppTest:
+    at.radio(key="train_length").set_value("Custom").run()
     at.number_input(key="train_epochs").set_value(epochs)
     at.checkbox(key="train_few").check().run()
     at.number_input(key="train_max").set_value(images)
@@ -75,6 +76,8 @@ def test_form_renders_with_every_choice():
     assert at.title[0].value == "Train a model"
     assert at.selectbox(key="train_dataset").value == "mnist5k"
     assert at.radio(key="train_kind").options == ["VAE", "beta-VAE", "Autoencoder"]
+    assert at.radio(key="train_length").value == "Quick", "the measured quick option is the default"
+    at.radio(key="train_length").set_value("Custom").run()
     for key in ("train_latent", "train_epochs", "train_lr"):
         assert at.number_input(key=key) is not None
     assert not at.checkbox(key="train_few").value  # all images by default: a few hundred steps are needed
@@ -96,8 +99,26 @@ def test_invalid_name_is_refused_with_the_rule():
     assert "Your trainings" not in [s.value for s in at.subheader]
 
 
+def test_the_quick_option_trains_with_the_measured_settings():
+    from ui.training_jobs import job_registry
+    from vae_core.jobs.spec import QUICK_TRAINING
+
+    at = open_page()
+    said = f"{QUICK_TRAINING.epochs} passes over all 4,500 training images in batches of {QUICK_TRAINING.batch_size}"
+    assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
+    at.text_input(key="train_name").input("quick-one")
+    at = at.button[0].click().run()
+    (job,) = job_registry()._jobs.values()  # the page's session is AppTest's own
+    tc = job.spec.train_config
+    assert (tc.epochs, tc.batch_size, tc.lr, tc.max_train) == (
+        QUICK_TRAINING.epochs, QUICK_TRAINING.batch_size, QUICK_TRAINING.lr, None
+    )  # fmt: skip
+    job.cancel()
+
+
 def test_bad_learning_rate_is_refused_by_the_core():
     at = open_page()
+    at.radio(key="train_length").set_value("Custom").run()
     at.number_input(key="train_lr").set_value(0.0)
     at = start(at, "zero-lr")
     assert "lr must be between 1e-07 and 1.0 (got 0.0)" in texts(at)
@@ -131,7 +152,7 @@ def test_same_name_again_is_refused():
     assert "A checkpoint named 'twice-vae' already exists; choose another name." in texts(at)
 
 
-def test_cancel_stops_the_training_and_saves_nothing():
+def test_cancel_stops_the_training_saves_nothing_and_offers_to_keep_what_it_learned():
     at = start(open_page(), "to-cancel", epochs=200, images=2000)
     cancel = next(b for b in at.button if b.label == "Cancel")
     at = cancel.click().run()
@@ -139,6 +160,11 @@ def test_cancel_stops_the_training_and_saves_nothing():
     from vae_core.store.catalog import user_checkpoint_dir
 
     assert not (user_checkpoint_dir() / "to-cancel.safetensors").exists()
+    name = at.text_input(key=next(k for k in at.session_state if str(k).startswith("save-name-")))
+    assert name.label == "Save what it learned so far as" and name.value == "to-cancel"
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert "Saved as to-cancel" in texts(at)
+    assert (user_checkpoint_dir() / "to-cancel.safetensors").exists()
 
 
 def test_a_dataset_that_needs_files_explains_what_to_do(monkeypatch):

@@ -96,33 +96,35 @@ def acknowledge_saved(jobs: list[TrainingJob]) -> None:
 
 
 def curves_figure(snap: JobSnapshot, is_vae: bool) -> go.Figure:
-    """Reconstruction, KL and -ELBO per epoch (train and test), in nats per image."""
+    """Reconstruction, KL and -ELBO in nats per image: on the training batches about once a second (a line that
+    moves while the first epoch runs), and on the test images at the end of each epoch (points)."""
     titles = (
         "Reconstruction  -E[log p(x|z)]",
         "KL(q(z|x) || p(z))" if is_vae else "KL (none: autoencoder)",
         "-ELBO = recon + KL",
     )
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.07)
-    epochs = [r["epoch"] for r in snap.history]
-    for split, dash in (("train", "solid"), ("test", "dash")):
+    series = (
+        ("train", "train batches", snap.windows or snap.history, "lines", "#0072B2"),
+        ("test", "test images", snap.history, "lines+markers", "#D55E00"),
+    )
+    for split, name, rows, mode, colour in series:
+        rows = [r for r in rows if f"{split}_recon" in r]
         for col, (key, sign) in enumerate((("recon", 1), ("kl", 1), ("elbo", -1)), start=1):
-            ys = [sign * r[f"{split}_{key}"] for r in snap.history if f"{split}_{key}" in r]
-            if len(ys) != len(epochs):
-                continue
             fig.add_trace(
                 go.Scatter(
-                    x=epochs,
-                    y=ys,
-                    mode="lines+markers",
-                    name=split,
+                    x=[r["epoch"] for r in rows],
+                    y=[sign * r[f"{split}_{key}"] for r in rows],
+                    mode=mode,
+                    name=name,
                     legendgroup=split,
                     showlegend=col == 1,
-                    line={"dash": dash, "color": "#0072B2" if split == "train" else "#D55E00"},
+                    line={"color": colour, "dash": "solid" if split == "train" else "dash"},
                 ),
                 row=1,
                 col=col,
             )
-    fig.update_xaxes(title_text="epoch", range=[0.5, max(snap.epochs, 1) + 0.5], dtick=max(1, snap.epochs // 10))
+    fig.update_xaxes(title_text="epoch", range=[0, max(snap.epochs, 1)], dtick=max(1, snap.epochs // 10))
     fig.update_yaxes(title_text="nats per image", col=1)
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.25})
     return fig
@@ -157,11 +159,12 @@ def job_panel(job: TrainingJob) -> None:
                 f"Saved as **{name}** after {n} epoch{'s' * (n != 1)} ({snap.seconds:.0f} s). Choose it in "
                 "the sidebar on any page."
             )
-        elif snap.status in (JobStatus.CANCELLED, JobStatus.FAILED):
-            (st.warning if snap.status == JobStatus.CANCELLED else st.error)(escape_markdown(snap.message, 2000))
-        elif snap.status in (JobStatus.STOPPED, JobStatus.UNSAVED):
+        elif snap.status == JobStatus.FAILED:
+            st.error(escape_markdown(snap.message, 2000))
+        elif snap.status in (JobStatus.STOPPED, JobStatus.UNSAVED, JobStatus.CANCELLED):
             st.warning(escape_markdown(snap.message, 2000))
-            _save_form(job, snap)
+            if snap.history:  # it trained (a cancel in the queue leaves nothing to save)
+                _save_form(job, snap)
         if snap.history:
             st.plotly_chart(
                 curves_figure(snap, mc.is_vae), key=f"curves-{snap.job_id}", config={"displayModeBar": False}
@@ -185,11 +188,15 @@ def job_panel(job: TrainingJob) -> None:
 
 
 def _save_form(job: TrainingJob, snap: JobSnapshot) -> None:
-    """After a NaN stop (last good weights) or a failed save: the user chooses whether, and under which name."""
-    stopped = snap.status == JobStatus.STOPPED
-    label = "Save the last good weights as" if stopped else "Save as"
+    """After a NaN stop (last good weights), a cancel (what it learned so far) or a failed save: the user chooses
+    whether to save, and under which name."""
+    label = {JobStatus.STOPPED: "Save the last good weights as", JobStatus.CANCELLED: "Save what it learned so far as"}
+    unsaved = snap.status == JobStatus.UNSAVED  # its own name was taken meanwhile: ask for another
     new_name = st.text_input(
-        label, value=snap.name if stopped else "", placeholder=f"{snap.name}-2", key=f"save-name-{snap.job_id}"
+        label.get(snap.status, "Save as"),
+        value="" if unsaved else snap.name,
+        placeholder=f"{snap.name}-2",
+        key=f"save-name-{snap.job_id}",
     )
     if st.button("Save", key=f"save-{snap.job_id}"):
         try:

@@ -33,25 +33,42 @@ from .spec import JobSnapshot, JobSpec, JobStatus
 logger = logging.getLogger(__name__)
 
 ORPHAN_GRACE_SECONDS = 30.0  # a reloaded tab gets this long to take its job back before the job cancels itself
-PREVIEW_SECONDS = 1.0  # how often a running job refreshes its preview reconstructions
+PREVIEW_SECONDS = 1.0  # how often a running job refreshes its preview reconstructions and adds a point to its curves
 
 
 class _Progress(Callback):
-    """Copies the training state into the job after every step, and the preview every PREVIEW_SECONDS."""
+    """Copies the training state into the job after every step. Every PREVIEW_SECONDS (and at each epoch's end) it
+    also refreshes the preview and closes a *window*: the mean training terms of the batches since the last one, a
+    point on the live curves at a fractional epoch, so the curves move within seconds rather than once per epoch."""
 
     def __init__(self, job: TrainingJob) -> None:
         self.job = job
         self.last_preview = 0.0
+        self.sums = {"recon": 0.0, "kl": 0.0, "elbo": 0.0}
+        self.images = 0
+        self.seen = 0  # state.images_seen at the previous step
 
     def on_step(self, model: VAE, state: TrainState) -> None:
+        batch, self.seen = state.images_seen - self.seen, state.images_seen
+        for k in self.sums:
+            self.sums[k] += state.last.get(k, 0.0) * batch
+        self.images += batch
         now = time.monotonic()
         preview = now - self.last_preview > PREVIEW_SECONDS
         if preview:
             self.last_preview = now
-        self.job._update(state, model, preview)
+        self.job._update(state, model, preview, self._window(state) if preview else None)
 
     def on_epoch_end(self, model: VAE, state: TrainState) -> None:
-        self.job._update(state, model, preview=True)
+        self.job._update(state, model, True, self._window(state))
+
+    def _window(self, state: TrainState) -> dict[str, float] | None:
+        if not self.images:
+            return None
+        done = state.epoch - 1 + state.step / max(1, state.steps_per_epoch)
+        row = {"epoch": done, **{f"train_{k}": v / self.images for k, v in self.sums.items()}}
+        self.sums, self.images = dict.fromkeys(self.sums, 0.0), 0
+        return row
 
 
 class TrainingJob:
@@ -84,6 +101,7 @@ class TrainingJob:
         self._message = ""
         self._state: TrainState | None = None
         self._history: tuple[dict[str, float], ...] = ()
+        self._windows: list[dict[str, float]] = []
         self._originals: np.ndarray | None = None
         self._recons: np.ndarray | None = None
         self._saved: Path | None = None
@@ -105,7 +123,7 @@ class TrainingJob:
         return self
 
     def cancel(self, reason: str = "Training cancelled.") -> None:
-        """Stop after the current step (or leave the queue). Nothing is saved."""
+        """Stop after the current step (or leave the queue). Nothing is saved unless ``save()`` is called then."""
         self._cancel_reason = reason
         self._cancel.set()
 
@@ -138,6 +156,7 @@ class TrainingJob:
                 epoch=state.epoch if state else 0,
                 epochs=self.spec.train_config.epochs,
                 history=self._history,
+                windows=tuple(self._windows),
                 originals=self._originals,
                 reconstructions=self._recons,
                 queue_position=position,
@@ -149,9 +168,10 @@ class TrainingJob:
             )  # fmt: skip
 
     def save(self, name: str | None = None) -> Path:
-        """Save the job's current weights (after a NaN stop they are the last good ones) as ``name`` (default:
-        the job's name). Never overwrites. Raises CheckpointError with a message for the user."""
-        if self.status not in (JobStatus.STOPPED, JobStatus.UNSAVED):
+        """Save the job's current weights (after a NaN stop they are the last good ones; after a cancel, what it had
+        learned) as ``name`` (default: the job's name). Never overwrites. Raises CheckpointError with a message for
+        the user."""
+        if self.status not in (JobStatus.STOPPED, JobStatus.UNSAVED, JobStatus.CANCELLED):
             raise CheckpointError("only a finished training that is not saved yet can be saved")
         if self.model is None or self._dataset is None:
             raise CheckpointError("this training has no weights to save (it stopped before the first step)")
@@ -230,7 +250,8 @@ class TrainingJob:
             self._result_meta = self._meta(None)
             self._set(JobStatus.STOPPED, f"Training stopped: {e}")
             return
-        if result.cancelled:
+        if result.cancelled:  # the weights after the last step it finished: the user may still save them
+            self._result_meta = self._meta(result.test)
             self._set(JobStatus.CANCELLED, self._cancel_reason)
             return
         self._result_meta = self._meta(result.test)
@@ -244,13 +265,15 @@ class TrainingJob:
         self.model = None  # saved: nothing more to do with the weights, free them
         self._set(JobStatus.SAVED, f"Saved as {spec.name}.")
 
-    def _update(self, state: TrainState, model: VAE, preview: bool) -> None:
+    def _update(self, state: TrainState, model: VAE, preview: bool, window: dict[str, float] | None = None) -> None:
         recons = reconstruct(model, self._preview_x) if preview else None
         with self._lock:
             self._state = TrainState(state.epoch, state.epochs, state.step, state.steps_per_epoch)
             self._history = tuple(dict(r) for r in state.history)
             if recons is not None:
                 self._recons = recons
+            if window is not None:
+                self._windows.append(window)
 
     def _meta(self, test: dict[str, float] | None) -> dict[str, Any]:
         mc, tc = self.spec.model_config, self.spec.train_config
