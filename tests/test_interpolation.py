@@ -73,3 +73,12 @@ def test_decode_path_through_a_real_decoder():
     assert path.kind == "spherical" and path.codes.shape == (6, 3) and path.images.shape == (6, 28, 28)
     assert path.changes.shape == (5,) and np.all(path.changes >= 0)
     np.testing.assert_allclose(path.images[0], decode_codes(model, np.zeros((1, 3)))[0], atol=1e-6)
+
+
+def test_an_image_interpolated_with_itself_has_no_jump_even_with_floating_point_noise():
+    rng = np.random.default_rng(0)
+    image = rng.random((28, 28)).astype(np.float32)
+    noisy = lambda z: image[None] + rng.normal(0, 1e-7, (len(z), 28, 28)).astype(np.float32)  # noqa: E731
+    path = decode_path(noisy, np.ones(4), np.ones(4) + 1e-7, 10)
+    np.testing.assert_array_equal(path.changes, np.zeros(9))
+    assert path.jumpiness == 1.0, "float noise is not a 14x spike"
