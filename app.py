@@ -18,6 +18,7 @@ from ui.sidebar import app_pages
 
 HERE = Path(__file__).parent
 WHAT = {  # page label -> what a student does there
+    "Lesson": "the VAE's story step by step, with the real models and a prediction to make at each step.",
     "Train": "train a VAE, beta-VAE or autoencoder and watch the loss terms live.",
     "Latent map": "the codes of the test images in 2-D (PCA, t-SNE); point anywhere to decode.",
     "Latent sliders": "drag through the latent space and watch the image morph while you drag.",
@@ -68,8 +69,10 @@ the parameters of $p(x \mid z)$: one Bernoulli probability per pixel (or a Gauss
 Training maximises the **evidence lower bound** on $\log p(x)$:
 
 $$
-\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q(z \mid x)}[\log p(x \mid z)]}_{\text{reconstruction}}
-- \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay close to the prior}}
+\begin{aligned}
+\mathrm{ELBO}(x) = {} & \underbrace{\mathbb{E}_{q(z \mid x)}[\log p(x \mid z)]}_{\text{reconstruction}} \\
+& - \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay close to the prior}}
+\end{aligned}
 $$
 
 The first term is estimated by Monte Carlo, with codes drawn by the **reparameterization trick**; the KL between
@@ -96,7 +99,9 @@ noise, large beta collapses every code to the prior.
     )
     st.header("The pages")
     for script, label in app_pages()[1:]:
-        st.page_link(script, label=f"**{label}**: {WHAT.get(label, '')}")
+        link, what = st.columns([1, 4], vertical_alignment="center")  # a label never cut off: it wraps beside
+        link.page_link(script, label=f"**{label}**")
+        what.markdown(WHAT.get(label, ""))
 
 
 home()

@@ -20,17 +20,26 @@ from ui.sidebar import app_pages
 pytestmark = pytest.mark.browser
 
 SIZES = {"projector": (1280, 720), "phone": (390, 844)}
+SETTLED = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testConnectionState === 'CONNECTED' && app.dataset.testScriptState === 'notRunning'
+    && !!document.querySelector('[data-testid="stMain"] h1'); }"""
 FIRST_RUN_MS = 90_000  # a fresh server's first page imports torch and loads the models: slow on a busy CPU
 CHECKED = {"", "Train", "Latent_sliders", "Upload"}  # the pages whose layout this test holds to account
 # The page's things a student reads or clicks, shadow roots (our components) included; each with its box, its
-# column's box, and whether its content is cut off inside it (a code block scrolling sideways).
+# column's box, and whether its text is cut off inside it (a code block or formula scrolling sideways, a link label).
 GEOMETRY = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const SEL = '[data-testid="stImage"] img, [data-testid="stImageCaption"], [data-testid="stCaptionContainer"],'
-    + ' button:not([data-testid="stBaseButton-elementToolbar"]), canvas:not(.js-plotly-plot canvas), figcaption, pre';
+    + ' button:not([data-testid="stBaseButton-elementToolbar"]), canvas:not(.js-plotly-plot canvas), figcaption, pre,'
+    + ' .katex-display, [data-testid="stPageLink-NavLink"]';
+  // Text cut off inside its box: a code block or a formula that scrolls sideways, a link label ending in "...".
+  const TEXT = 'pre, .katex-display, [data-testid="stPageLink-NavLink"]';
+  const wider = (n) => n.clientWidth > 0 && n.scrollWidth > n.clientWidth + 1;
+  const cut = (e) => e.matches(TEXT) && (wider(e) || (e.matches('a') && [...e.querySelectorAll('*')].some(wider)));
+  const shown = (e) => e.checkVisibility({ opacityProperty: true, visibilityProperty: true });
   const found = [];
   const walk = (root) => {
-    root.querySelectorAll(SEL).forEach((e) => found.push(e));
+    root.querySelectorAll(SEL).forEach((e) => shown(e) && found.push(e));  // not inside a closed expander
     root.querySelectorAll('*').forEach((e) => e.shadowRoot && walk(e.shadowRoot));
   };
   walk(main);
@@ -44,9 +53,16 @@ GEOMETRY = """() => {
   const text = (e) => e.innerText || e.getAttribute('aria-label') || e.dataset.label || e.getAttribute('src') || '';
   const name = (e) => (e.dataset.testid || e.tagName.toLowerCase()) + ': ' + text(e).trim().slice(0, 50);
   return found.map((e) => ({ name: name(e), box: boxOf(e), column: boxOf(column(e)),
-    cut: e.tagName === 'PRE' && e.scrollWidth > e.clientWidth + 1 }))
+    cut: cut(e) }))
     .filter((t) => t.box[2] - t.box[0] > 1 && t.box[3] - t.box[1] > 1);
 }"""
+
+
+def settle(page, timeout: float = FIRST_RUN_MS) -> None:
+    """Until the session is connected, its script run has ended and the page shows its title (a fresh tab reports
+    "not running" before its first run has even started)."""
+    page.wait_for_function(SETTLED, timeout=timeout, polling=100)
+    wait_for_app(page, timeout)
 
 
 def problems(things: list[dict]) -> list[str]:
@@ -57,7 +73,7 @@ def problems(things: list[dict]) -> list[str]:
         if x0 < c0 - 1 or x1 > c1 + 1:
             out.append(f"{t['name']!r} overflows its column ({x0:.0f}-{x1:.0f} vs {c0:.0f}-{c1:.0f})")
         if t["cut"]:
-            out.append(f"{t['name']!r} is cut off (it scrolls sideways)")
+            out.append(f"{t['name']!r} is cut off (its text is wider than its box)")
     for i, a in enumerate(things):
         for b in things[i + 1 :]:
             (a0, a1, a2, a3), (b0, b1, b2, b3) = a["box"], b["box"]
@@ -90,7 +106,7 @@ def test_every_page_fits_without_overlaps_and_the_main_image_is_above_the_fold(b
             path = "" if script == "app.py" else Path(script).stem.split("_", 1)[1]  # pages/3_Latent_sliders.py
             page.goto(f"{app_url}/{path}")
             try:
-                wait_for_app(page, FIRST_RUN_MS)
+                settle(page)
             except PlaywrightTimeout:
                 if path in CHECKED:
                     raise
@@ -117,11 +133,11 @@ def test_every_page_fits_without_overlaps_and_the_main_image_is_above_the_fold(b
 
 def test_home_to_latent_sliders_shows_the_pad(page, app_url):
     page.goto(app_url + "/")
-    wait_for_app(page, FIRST_RUN_MS)
+    settle(page)
     page.locator('[data-testid="stSidebar"] a[href$="Latent_sliders"]').click()
     page.wait_for_function("() => location.pathname.endsWith('/Latent_sliders')")
     page.locator("canvas.lp-pad").first.wait_for(timeout=60_000)
-    wait_for_app(page)
+    settle(page)
     assert page.locator("canvas.lp-pad").count() == 2, "one pad per model"
     assert page.locator("canvas.lp-pad").first.is_visible()
     assert page.console_errors == [], page.console_errors
@@ -130,7 +146,7 @@ def test_home_to_latent_sliders_shows_the_pad(page, app_url):
 @pytest.mark.parametrize("path", ["Latent_sliders", "Latent_map"])
 def test_switching_the_vae_back_and_forth_keeps_each_choice(page, app_url, path):
     page.goto(f"{app_url}/{path}")
-    wait_for_app(page, FIRST_RUN_MS)
+    settle(page)
     box = page.get_by_label("VAE", exact=True)
     start = box.input_value().split(" ")[0]
     other = "mnist5k-vae-16" if start == "mnist5k-vae-2" else "mnist5k-vae-2"
@@ -138,7 +154,7 @@ def test_switching_the_vae_back_and_forth_keeps_each_choice(page, app_url, path)
         box.click()
         page.get_by_role("option", name=re.compile(rf"^{name} ")).click()
         page.wait_for_function("n => new URLSearchParams(location.search).get('vae') === n", arg=name)
-        wait_for_app(page)
+        settle(page)
         assert box.input_value().startswith(f"{name} "), f"/{path}: the box snapped back from {name}"
         warnings = page.locator('[data-testid="stAlertContentWarning"]')
         assert warnings.count() == 0, warnings.first.inner_text()
