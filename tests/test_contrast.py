@@ -110,4 +110,7 @@ def test_the_command_line_table_shows_values_intervals_differences_and_verdicts(
     text = contrast_table(vae, ae)
     line = next(x for x in text.splitlines() if x.startswith("Holes under a fitted Gaussian"))
     assert "7.8 % [6.6, 8.8] %" in line and "-10.5 [-12.5, -8.5] points" in line and line.endswith("VAE better")
-    assert "contains 0 is a tie" in text.splitlines()[0] and text.splitlines()[-1] == "VAE better: 1"
+    assert (
+        "contains 0, or that a retrained seed does not repeat, is a tie" in text.splitlines()[0]
+        and text.splitlines()[-1] == "VAE better: 1"
+    )

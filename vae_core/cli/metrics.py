@@ -48,14 +48,15 @@ def contrast_table(vae: Scores, ae: Scores) -> str:
     """The contrast of two scoreboards as fixed-width text: value [interval] for each, the difference, verdict."""
     rows = contrast(vae, ae)
     head = (f"{vae.name} (VAE) vs {ae.name} (AE): 95 % bootstrap intervals; a difference whose interval "
-            "contains 0 is a tie")  # fmt: skip
-    lines = [head, f"{'measure':40} {'VAE':>24} {'AE':>24} {'VAE - AE':>32}  verdict"]
+            "contains 0, or that a retrained seed does not repeat, is a tie")  # fmt: skip
+    lines = [head, f"{'measure':40} {'VAE':>24} {'AE':>24} {'VAE - AE':>32} {'seeds agree':>11}  verdict"]
     for r in rows:
         s = r.spec
         cell = [f"{s.format(t[0])} {s.format_interval(t[1], t[2])}".strip() for t in (r.a, r.b)]
         d = r.difference
         diff = "" if d is None else s.format_difference(d.value, d.lo, d.hi)
-        lines.append(f"{s.label:40} {cell[0]:>24} {cell[1]:>24} {diff:>32}  {r.verdict}")
+        seeds = f"{r.seeds[0]} of {r.seeds[1]}" if r.seeds else ""
+        lines.append(f"{s.label:40} {cell[0]:>24} {cell[1]:>24} {diff:>32} {seeds:>11}  {r.verdict}")
     counts = tally(rows)
     lines.append(", ".join(f"{verdict}: {len(keys)}" for verdict, keys in sorted(counts.items())))
     return "\n".join(lines)

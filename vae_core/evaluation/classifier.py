@@ -98,7 +98,7 @@ class TrainedClassifier:
 @torch.no_grad()
 def predict_proba(classifier: Classifier, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
     """Class probabilities (N, K) for images (N, 28, 28) or (N, 1, 28, 28) in [0, 1], as float32 numpy."""
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    x = torch.as_tensor(np.array(images, dtype=np.float32))  # a copy: cached arrays may be read-only
     x = x.unsqueeze(1) if x.dim() == 3 else x
     if len(x) == 0:
         return np.zeros((0, classifier.config.num_classes), np.float32)

@@ -38,7 +38,7 @@ KINDS = ("digit", "blend", "smudge")
 @torch.no_grad()
 def embed_images(classifier: Classifier, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Classifier features (N, hidden) float64 for images (N, 28, 28) in [0, 1]."""
-    x = torch.as_tensor(np.asarray(images, np.float32)).reshape(-1, 1, 28, 28)
+    x = torch.as_tensor(np.array(images, np.float32)).reshape(-1, 1, 28, 28)  # a copy: arrays may be read-only
     was_training = classifier.training
     classifier.eval()
     parts = [classifier.embed(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
