@@ -153,11 +153,12 @@ def interpolation(pair: ModelPair) -> None:
     n_images = len(labels)
     initial_state(n_images, labels)
 
-    c = st.columns([2, 2, 3, 3.4], vertical_alignment="bottom")
+    c = st.columns([1.4, 1.4, 1.3, 2.0, 3.0], vertical_alignment="bottom")
     a = c[0].number_input("First image", 0, n_images - 1, key="interp_a", help=f"Test image 0-{n_images - 1}")
     b = c[1].number_input("Second image", 0, n_images - 1, key="interp_b", help=f"Test image 0-{n_images - 1}")
-    steps = c[2].slider("Images on the path", STEPS[0], STEPS[1], key="interp_steps")
-    choice = c[3].radio(
+    c[2].button("Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels.")
+    steps = c[3].slider("Images on the path", STEPS[0], STEPS[1], key="interp_steps")
+    choice = c[4].radio(
         "Path",
         list(PATH_CHOICES),
         format_func=PATH_CHOICES.get,
@@ -175,9 +176,6 @@ def interpolation(pair: ModelPair) -> None:
     with ends[1]:
         show_image(ds.test_x[b], caption=f"end #{b} ({ds.class_names[labels[b]]})", width=THUMB)
     with ends[2]:
-        st.button(
-            "Random pair", on_click=random_pair, args=(labels,), help="Two random test images of different labels."
-        )
         if a == b:
             st.warning("Both ends are the same image: every step decodes the same code. Pick another second image.")
         else:
@@ -225,9 +223,8 @@ def interpolation(pair: ModelPair) -> None:
 pair = page("Interpolate", "〰️")
 st.title("Interpolate")
 st.markdown(
-    "Walk from one test image's code to another's and decode every step. The **VAE** was trained so that nearby "
-    "codes decode to similar images; the **autoencoder** only to reconstruct, so between its codes there can be "
-    "holes, where the walk blurs or jumps. How often that happens over many pairs is measured under **Step by step**."
+    "Walk from one test image's code to another's, decoding every step. The **VAE** was trained so that nearby codes "
+    "decode to similar images, the **autoencoder** only to reconstruct: its walks can cross holes (measured below)."
 )
 if pair is None:
     st.stop()

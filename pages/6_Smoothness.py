@@ -19,6 +19,7 @@ from ui.scoreboard_view import (
     highlight_row,
     kl_bars,
     label_bars,
+    measure_glossary,
     saved_scores,
     scoreboard_tables,
     scores,
@@ -81,6 +82,8 @@ def scoreboard_section(pair: ModelPair) -> None:
     for group, table in scoreboard_tables(columns).items():
         st.markdown(f"**{group}**")
         st.table(table)
+        with st.expander(f"What these measures show: {group.lower()}"):
+            st.markdown(measure_glossary(group))
     if columns[0][1].values.get("prior_valid") is None:
         st.info(
             f"There is no classifier for {escape_markdown(pair.dataset)}, so decoded images are not judged. Build one "
@@ -232,10 +235,9 @@ pair = page("Smoothness lab", "📏")
 st.title("Smoothness lab")
 st.markdown(
     "The other pages *show* that a VAE's latent space is smooth and an autoencoder's has holes. Here that claim is "
-    "**measured**, with its noise: random codes from N(0, I) and from each model's own regions are checked for how "
-    "far they fall from every real image's code, and what they decode to is judged as a digit, a blend of two digits "
-    "or a smudge; straight paths between random pairs of test images are checked for jumps. Every number has a 95 % "
-    "interval, and a difference inside its interval is called a tie."
+    "**measured**: random codes, from N(0, I) and from each model's own regions, and straight paths between random "
+    "test images, each decoded and judged a digit, a blend of two digits or a smudge. Every number has a 95 % "
+    "interval; a difference inside its interval is a tie."
 )
 if pair is None:
     st.stop()

@@ -18,16 +18,20 @@ def row(key: str, vae: Scores, ae: Scores) -> ContrastRow:
 
 def versus(r: ContrastRow) -> str:
     """'8.2 % vs 16.6 % (VAE better)': the two values and the verdict."""
-    spec = r.spec
-    return f"{spec.format(r.a[0])} vs {spec.format(r.b[0])} ({VERDICT_WORDS.get(r.verdict, r.verdict)})"
+    spec, d = r.spec, r.difference
+    verdict = VERDICT_WORDS.get(r.verdict, r.verdict)
+    if r.verdict == "tie" and d is not None and r.seeds and (d.lo > 0 or d.hi < 0):
+        verdict += f": only {r.seeds[0]} of {r.seeds[1]} training seeds agree"
+    return f"{spec.format(r.a[0])} vs {spec.format(r.b[0])} ({verdict})"
 
 
 def summary(vae: Scores, ae: Scores) -> str:
     """How the contests came out, counted."""
     counts = {k: len(v) for k, v in tally([row(s, vae, ae) for s in SPECS]).items()}
+    ties = counts.get("tie", 0)
     parts = [f"the **VAE** is better on {counts.get('VAE better', 0)}",
              f"the **autoencoder** on {counts.get('AE better', 0)}",
-             f"{counts.get('tie', 0)} are ties"]  # fmt: skip
+             f"{ties} {'is a tie' if ties == 1 else 'are ties'}"]  # fmt: skip
     return (
         "Of the measures that are a contest, " + ", ".join(parts) + ". A difference counts only when its 95 % "
         "bootstrap interval leaves out zero (and, where other training seeds were measured, every seed agrees); "
@@ -89,13 +93,13 @@ def standing(t: TypicalPair, scores: Scores, default: bool) -> str:
     n_pairs, n_steps = len(scores.paths.get("pairs", [])), scores.paths.get("n_steps")
     spec = SPECS["path_max_step"]
     where = (
-        f"Among the {n_pairs} random pairs in the metrics files, this pair's largest step "
-        f"({spec.format(t.values[0])} for the VAE, {spec.format(t.values[1])} for the autoencoder, at {n_steps} steps) is at "
-        f"the {a} percentile for the VAE, the {b} for the autoencoder and the {d} for the difference."
+        f"Its largest step ({spec.format(t.values[0])} VAE, {spec.format(t.values[1])} autoencoder, {n_steps} steps) "
+        f"is at the {a} percentile of the {n_pairs} random pairs in the metrics files for the VAE, the {b} for the "
+        f"autoencoder, the {d} for the difference."
     )
     if default:
         return (
-            f"**A typical pair, chosen by measurement.** {where} The rule: of the pairs whose ends both models "
-            "reconstruct as their own digit, the one nearest the median of all three."
+            f"**A typical pair, chosen by measurement.** {where} Rule: nearest the median of all three, among pairs "
+            "whose ends both models reconstruct as their own digit."
         )
     return where

@@ -134,9 +134,19 @@ def winning(text: str) -> str:
     return f":green-background[**{text.replace(' ', NBSP)}**]"  # "34.9 %" stays on one line
 
 
+def better_arrow(spec: MetricSpec) -> str:
+    return {"higher": "higher is better ↑", "lower": "lower is better ↓"}.get(spec.better, "not a contest")
+
+
+def measure_glossary(group: str) -> str:
+    """What each measure of a group shows and which way is better, as a Markdown list (beside its table, so the
+    table itself fits a projector)."""
+    return "\n".join(f"- **{s.label}** ({better_arrow(s)}): {s.explanation}" for s in SCOREBOARD if s.group == group)
+
+
 def _cell(spec: MetricSpec, triple: tuple[float | None, float | None, float | None]) -> str:
-    """'19.6 % [17.8, 21.3] %': the value and its 95 % interval."""
-    return f"{spec.format(triple[0])} {spec.format_interval(triple[1], triple[2])}".strip()
+    """'19.6 % [17.8, 21.3] %': the value and its 95 % interval, on one line (the measure's name wraps instead)."""
+    return f"{spec.format(triple[0])} {spec.format_interval(triple[1], triple[2])}".strip().replace(" ", NBSP)
 
 
 def scoreboard_tables(columns: list[tuple[str, Scores]]) -> dict[str, pd.DataFrame]:
@@ -154,12 +164,10 @@ def scoreboard_tables(columns: list[tuple[str, Scores]]) -> dict[str, pd.DataFra
             row[label] = winning(_cell(spec, triple)) if j == better else _cell(spec, triple)
         if rows:
             d = rows[i].difference
-            row["VAE − AE"] = "" if d is None else spec.format_difference(d.value, d.lo, d.hi)
-            row["Verdict"] = rows[i].verdict.replace("AE better", "Autoencoder better")
+            row["VAE − AE"] = "" if d is None else spec.format_difference(d.value, d.lo, d.hi).replace(" ", NBSP)
+            row["Verdict"] = {"AE better": "Autoencoder better"}.get(rows[i].verdict, rows[i].verdict)
             seeds = rows[i].seeds
-            row["Seeds agreeing"] = f"{seeds[0]} of {seeds[1]}" if seeds else "–"
-        row["Better"] = {"higher": "higher ↑", "lower": "lower ↓"}.get(spec.better, "not a contest")
-        row["What it shows"] = spec.explanation
+            row["Seeds agree"] = f"{seeds[0]}/{seeds[1]}" if seeds else "–"
         tables[spec.group].append(row)
     return {group: pd.DataFrame(r) for group, r in tables.items() if r}
 
