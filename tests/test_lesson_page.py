@@ -179,3 +179,13 @@ def test_your_turn_lands_a_digit_on_both_maps():
     assert any("rebuilt by the VAE" in c for c in captions(at))
     assert chart_titles(at) == ["VAE: your digit's cloud", "Autoencoder: one point"]
     assert "The VAE put it at μ = (" in text(at)
+
+
+def test_the_lesson_offers_the_2d_models_and_keeps_a_choice():
+    at = open_step(1)
+    box = at.sidebar.selectbox(key="sidebar::vae")
+    assert box.value == "mnist5k-vae-2" and any(o.startswith("mnist5k-beta0-2 ") for o in box.options)
+    for name in ("mnist5k-beta0-2", "mnist5k-vae-2", "mnist5k-beta0-2"):
+        at.sidebar.selectbox(key="sidebar::vae").select(name).run()
+        assert not at.exception and at.sidebar.selectbox(key="sidebar::vae").value == name
+        assert at.query_params["vae"] == name and at.query_params["step"] == "1"
