@@ -8,6 +8,7 @@ the background once it has painted (``ui.page.warm_up``).
 from __future__ import annotations
 
 import ast
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +18,10 @@ from ui.page import APP_NAME, page, warm_up
 from ui.sidebar import app_pages
 
 HERE = Path(__file__).parent
+# Streamlit sends each element as the script draws it. Left to itself a new tab got the whole page in one burst and
+# rendered it all (code highlighting, formulas) before it even fetched the digits: ~1 s more to the first digit on a
+# warm server (bench/bench_cold_start.py: 2.9-3.2 s -> 1.7-2.2 s, the floor of an app with one line of text).
+FIRST_PAINT_PAUSE_S = 0.5
 WHAT = {  # page label -> what a student does there
     "Lesson": "the VAE's story step by step, with the real models and a prediction to make at each step.",
     "Train": "train a VAE, beta-VAE or autoencoder and watch the loss terms live.",
@@ -59,6 +64,9 @@ def home() -> None:
         for col, (label, info) in zip(st.columns(2, gap="medium"), pair.infos(), strict=False):
             col.image(png(tile(prior_samples(info, n=8, seed=0), n_cols=4), 4), caption=f"{label} ({info.name})")
         warm_up()
+        if not st.session_state.get("_home_painted"):  # a tab's first run: let the browser draw the digits first
+            st.session_state["_home_painted"] = True
+            time.sleep(FIRST_PAINT_PAUSE_S)
 
     st.header("Two networks and one objective")
     st.markdown(

@@ -57,9 +57,13 @@ def _import_all() -> None:
             logger.exception("warm-up: importing %s failed", name)
 
 
+WARM_UP_DELAY_S = 2.0  # importing torch holds the GIL for seconds: first let the browser fetch the home page's images
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Once per server process, after the home page has painted: import the other pages' modules in the background."""
-    thread = threading.Thread(target=_import_all, name="vae-explorer-warm-up", daemon=True)
+    thread = threading.Timer(WARM_UP_DELAY_S, _import_all)
+    thread.name, thread.daemon = "vae-explorer-warm-up", True
     thread.start()
     return thread
