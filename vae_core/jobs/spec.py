@@ -17,9 +17,9 @@ MAX_APP_EPOCHS = 200  # a training started from a web page must end in minutes, 
 # first draws the same grey average for every image for a number of *steps* (batches), not of images: ~200 steps of
 # 32 images, ~300 of 64, so batches of 32 end the blob within the second epoch. After 6 epochs (844 steps) the shipped
 # classifier reads the test images' reconstructions as their own digit for 2-D VAE 38%, 2-D AE 52%, 16-D VAE 79% of
-# them (the shipped, fully trained models: 59%, 60%, 93%). The old quick choice, 5 epochs of 1,000 images in batches
-# of 64 (80 steps), never left the grey blob. Time: 50 s (16-D VAE) to 180 s (2-D VAE) on 2 cores shared with a
-# load average of 8-13; a fraction of that on an idle server.
+# them (the shipped, fully trained models: 56%, 60%, 93%). The old quick choice, 5 epochs of 1,000 images in batches
+# of 64 (80 steps), never left the grey blob. Time for the 2-D VAE: 44 s on 2 cores (load average 2), 180 s when
+# other work kept the load at 13.
 QUICK_TRAINING = TrainConfig(epochs=6, batch_size=32)
 
 
