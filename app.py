@@ -13,15 +13,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.figures import png, prior_samples, tile
+from ui.figures import png, prior_samples
 from ui.page import APP_NAME, page, warm_up
 from ui.sidebar import app_pages
+from vae_core.latent.tiles import tile_images
 
 HERE = Path(__file__).parent
 # Streamlit sends each element as the script draws it. Left to itself a new tab got the whole page in one burst and
 # rendered it all (code highlighting, formulas) before it even fetched the digits: ~1 s more to the first digit on a
 # warm server (bench/bench_cold_start.py: 2.9-3.2 s -> 1.7-2.2 s, the floor of an app with one line of text).
 FIRST_PAINT_PAUSE_S = 0.5
+LESSON = "pages/0_Lesson.py"
 WHAT = {  # page label -> what a student does there
     "Lesson": "the VAE's story step by step, with the real models and a prediction to make at each step.",
     "Train": "train a VAE, beta-VAE or autoencoder and watch the loss terms live.",
@@ -56,13 +58,15 @@ def home() -> None:
         "See and feel what a **variational autoencoder** learns, next to a **plain autoencoder** built from the "
         "same two networks. Pick the models in the sidebar, then open a page on the left."
     )
+    st.page_link(LESSON, label="**Teaching a class? Start the guided lesson**", icon="🎓")
     if pair is not None:
         st.subheader("Samples from the prior, z ~ N(0, I)")
         st.caption(
             "The same 8 random codes, decoded by each model. The VAE was trained for this; the autoencoder was not."
         )
         for col, (label, info) in zip(st.columns(2, gap="medium"), pair.infos(), strict=False):
-            col.image(png(tile(prior_samples(info, n=8, seed=0), n_cols=4), 4), caption=f"{label} ({info.name})")
+            samples = tile_images(prior_samples(info, n=8, seed=0), n_cols=4, pad=2)
+            col.image(png(samples, 4), caption=f"{label} ({info.name})")
         warm_up()
         if not st.session_state.get("_home_painted"):  # a tab's first run: let the browser draw the digits first
             st.session_state["_home_painted"] = True

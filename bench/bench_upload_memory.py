@@ -37,7 +37,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vae_core.preprocess import ImageRejected, read_image
+from vae_core.preprocess import ImageRejected, read_image  # noqa: E402 - after the repo is on sys.path
 
 TARGET_MB = 150.0
 SIDES = (4000, 3000, 2500, 2000, 1500)  # largest first; 4000 x 4000 is the pixel cap (16 MP)

@@ -1,6 +1,5 @@
 """Checkpoints round-trip exactly, load strictly, and shipped ones meet the quality bar."""
 
-import json
 from pathlib import Path
 
 import pytest

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.tiny_zoo import open_page, tiny_checkpoints, zoo  # noqa: F401 (fixtures)
 from ui import url_params
+from ui.map_component import unpack_message
 from ui.safe_text import escape_markdown
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -172,7 +173,9 @@ def test_a_valid_tsne_seed_from_a_link_is_used(monkeypatch):
     at = open_page(MAP, map="tsne", perplexity="12.5", iters="1e3", seed=str(url_params.SEED_MAX))
     assert not ignored(at)
     assert any(s.perplexity == 12.5 and s.max_iter == 1000 and s.seed == url_params.SEED_MAX for s in calls)
-    assert any("fresh" in str(c.proto.spec) for c in at.get("plotly_chart"))
+    (element,) = at.get("bidi_component")
+    header, _blobs = unpack_message(element.proto.bytes)
+    assert all("t-SNE fresh" in m["title"] for m in header["maps"]), "each map says it is the link's fresh t-SNE"
 
 
 @pytest.mark.usefixtures("tiny_checkpoints")

@@ -108,17 +108,6 @@ def csv_text(columns: dict[str, np.ndarray]) -> str:
     return buf.getvalue()
 
 
-def tile(images: np.ndarray, n_cols: int, pad: int = 2) -> np.ndarray:
-    """(N, H, W) -> one image, ``n_cols`` wide, row-major, black between the tiles."""
-    n, h, w = images.shape
-    rows = -(-n // n_cols)
-    out = np.zeros((rows * (h + pad) - pad, n_cols * (w + pad) - pad), dtype=np.float32)
-    for i, img in enumerate(images):
-        r, c = divmod(i, n_cols)
-        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img
-    return out
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _prior_samples(version: str, _info: CheckpointInfo, n: int, seed: int) -> np.ndarray:
     z = np.random.default_rng(seed).standard_normal((n, _info.latent_dim)).astype(np.float32)

@@ -12,9 +12,10 @@ import numpy as np
 import streamlit as st
 
 from vae_core.latent.posterior import sigma_ellipse
+from vae_core.latent.tiles import tile_images
 from vae_core.store.catalog import CheckpointInfo
 
-from .figures import PALETTE, PrebuiltFigure, png, tile
+from .figures import PALETTE, PrebuiltFigure, png
 from .lesson_data import codes
 from .loaders import dataset, model_key
 
@@ -133,11 +134,11 @@ def plane_map(
         "margin": {"l": 40, "r": 8, "t": 16 + 22 * bool(title) + 22 * key, "b": 36},
         "title": heading if title or key else None,
         "showlegend": False,
-        "xaxis": {**axis, "range": xr, "title": {"text": "z0", "standoff": 2}, "constrain": "domain"},
+        "xaxis": {**axis, "range": xr, "title": {"text": "z1", "standoff": 2}, "constrain": "domain"},
         "yaxis": {
             **axis,
             "range": yr,
-            "title": {"text": "z1", "standoff": 2},
+            "title": {"text": "z2", "standoff": 2},
             "scaleanchor": "x",
             "constrain": "domain",
         },
@@ -156,7 +157,7 @@ def show_map(fig: PrebuiltFigure, key: str) -> None:
 def digit_row(images: np.ndarray, caption: str | None = None, n_cols: int | None = None, scale: int = 2) -> None:
     """Digits in a row (or rows of ``n_cols``), crisp, black between them."""
     images = np.asarray(images)
-    st.image(png(tile(images, n_cols or len(images)), scale), caption=caption)
+    st.image(png(tile_images(images, n_cols or len(images), pad=2), scale), caption=caption)
 
 
 def _key(info: CheckpointInfo) -> str:

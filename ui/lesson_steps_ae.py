@@ -48,7 +48,7 @@ def step_reconstruct(pair: ModelPair) -> None:
     text, view = st.columns([5, 7], gap="large")
     text.markdown(
         "An **autoencoder** has two networks. The **encoder** squeezes a 28 × 28 digit (784 numbers) into a code of "
-        "just **two numbers**, z = (z0, z1); the **decoder** rebuilds the digit from those two numbers alone. It is "
+        "just **two numbers**, z = (z1, z2); the **decoder** rebuilds the digit from those two numbers alone. It is "
         "trained only to rebuild its inputs."
     )
     with text:

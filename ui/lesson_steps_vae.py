@@ -11,10 +11,11 @@ import numpy as np
 import streamlit as st
 import torch
 
+from vae_core.latent.tiles import tile_images
 from vae_core.model import VAE
 from vae_core.objectives import kl_divergence, kl_per_dimension
 
-from .figures import PrebuiltFigure, png, tile
+from .figures import PrebuiltFigure, png
 from .lesson_data import NOT_MEASURED, cloud, scores, typical
 from .lesson_figures import cloud_traces, plane_map, show_map
 from .lesson_nav import judged, predict
@@ -93,7 +94,7 @@ def step_cloud(pair: ModelPair) -> None:
         if guess is None:
             return
         st.image(
-            png(tile(np.stack([dataset(vae.dataset).test_x[index], *c.images]), N_CLOUD + 1), 2),
+            png(tile_images(np.stack([dataset(vae.dataset).test_x[index], *c.images]), N_CLOUD + 1, pad=2), 2),
             caption="The digit, then its 8 codes z = μ + σ·ε (the white dots) decoded",
         )
         st.markdown(

@@ -17,6 +17,7 @@ from ..store.checkpoints import save_checkpoint
 from ..store.disk import content_hash, load_arrays, save_arrays
 from ..store.files import CheckpointError
 from .projection import LatentPCA, TSNESettings, fit_tsne
+from .tiles import tile_images
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +69,6 @@ def manifold_codes(
             if latent_dim > 1:
                 z[r * n + c, dims[1]] = values[n - 1 - r]
     return z
-
-
-def tile_images(images: np.ndarray, n_cols: int, pad: int = 0) -> np.ndarray:
-    """(N, H, W) -> one (rows*H, n_cols*W) image, row-major, padding with black."""
-    n, h, w = images.shape
-    rows = -(-n // n_cols)
-    out = np.zeros((rows * (h + pad) - pad, n_cols * (w + pad) - pad), dtype=np.float32)
-    for i, img in enumerate(images):
-        r, c = divmod(i, n_cols)
-        out[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img
-    return out
 
 
 def manifold_grid(
