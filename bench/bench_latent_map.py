@@ -14,6 +14,14 @@ Per case (models and map), a fresh browser context opens the Latent map page (th
   travels: the first load (every asset, once per tab) and one rerun after a pin.
 
     python bench/bench_latent_map.py [--seconds 3] [--pins 12]
+    python bench/bench_latent_map.py --classroom 10    # the same figures in one tab while 10 students use the app
+
+With ``--classroom N``, N students use the same server, each walking every page twice (a pin on the latent map, a
+release on the pad, an upload, ...), and once they have all arrived the first case is measured in one extra tab at
+the same time; the classroom's own report (errors, latencies, server memory) follows the table. ``--students
+protocol`` (the default) plays them with ``bench/load_classroom.py``'s websocket clients, as in a classroom where
+each student's browser runs on their own computer; ``--students browser`` with ``bench/load_classroom_browser.py``'s
+real Chromium tabs, which on this machine share the measured tab's 2 cores (so hover then measures the CPU).
 """
 
 from __future__ import annotations
@@ -35,6 +43,12 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from conftest import CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
 
+CLASSROOM_RAMP_S = 0.5  # between two students' arrivals
+CLASSROOM_SETTLE_S = 8.0  # after the last arrival, before the extra tab is measured
+CLASSROOM = {  # --students: the script that plays them, and its options beyond the common ones
+    "protocol": ("load_classroom.py", ["--waves", "1", "--think", "1.5"]),
+    "browser": ("load_classroom_browser.py", []),
+}
 TARGETS = {"p50": 8.0, "p95": 16.0, "fps": 55.0, "sent": 0, "pin": 300.0, "first": 1000.0}
 CASES = [  # (name, query string)
     ("16-D, PCA", "vae=mnist5k-vae-16&ae=mnist5k-ae-16&map=pca"),
@@ -238,7 +252,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each hover")
     parser.add_argument("--pins", type=int, default=12, help="pins (clicks) measured per case")
+    parser.add_argument("--classroom", type=int, default=0, help="students using the app meanwhile (0: none)")
+    parser.add_argument(
+        "--students",
+        choices=sorted(CLASSROOM),
+        default="protocol",
+        help="protocol: websocket clients, as when each student's browser runs on their own computer; browser: "
+        "real Chromium tabs, which here share the measured tab's 2 cores",
+    )
     args = parser.parse_args(argv)
+    if not 0 <= args.classroom <= 50:
+        parser.error("--classroom must be 0..50 (the load stays bounded)")
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -254,9 +278,22 @@ def main(argv: list[str] | None = None) -> int:
                 warm.goto(f"{url}/Latent_map?{query}")
                 warm.wait_for_function(MAP_PAINTED, timeout=120_000)
                 warm.close()
-            for case, query in CASES:
+            classroom = None
+            if args.classroom:
+                script, extra = CLASSROOM[args.students]
+                classroom = subprocess.Popen(
+                    [sys.executable, str(REPO / "bench" / script), "--url", url, "--server-pid", str(proc.pid),
+                     "--sessions", str(args.classroom), "--rounds", "2", "--ramp", str(CLASSROOM_RAMP_S),
+                     "--settle", "0", *extra],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                )  # fmt: skip
+                time.sleep(args.classroom * CLASSROOM_RAMP_S + CLASSROOM_SETTLE_S)  # every student has arrived
+            for case, query in CASES[:1] if classroom else CASES:
                 rows.append(measure(browser, url, case, query, args.seconds, args.pins))
             browser.close()
+        if classroom is not None:
+            busy = classroom.poll() is None  # still running when the measurement ended: it was measured under load
+            report = classroom.communicate(timeout=1800)[0]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -264,8 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     t = TARGETS
     print(
         f"\nLatent map component, headless Chromium 1280x720, {os.cpu_count()} CPU cores (load average "
-        f"{os.getloadavg()[0]:.1f}), {args.seconds:g} s hovers, {args.pins} pins per case.\n"
+        f"{os.getloadavg()[0]:.1f}), {args.seconds:g} s hovers, {args.pins} pins per case."
     )
+    if args.classroom:
+        print(
+            f"Measured in one extra tab while {args.classroom} students ({args.students}) used the same server "
+            f"({'still running when the measurement ended' if busy else 'THEY FINISHED BEFORE IT ENDED'})."
+        )
+    print()
     head = (
         f"{'case':<20}{'hover':<11}{'ms p50':>8}{'p95':>7}{'(work p50)':>11}{'(decode)':>9}{'distinct fps':>13}"
         f"{'rAF fps':>9}"
@@ -293,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.first_map_dcl_ms:>12.0f}{r.first_load_bytes / 1e6:>10.2f}MB{r.pin_rerun_bytes / 1e3:>9.1f}kB"
             f"   {verdict}"
         )
+    if args.classroom:
+        print(f"\nThe classroom meanwhile (bench/{CLASSROOM[args.students][0]}):\n{report}")
     return 0
 
 

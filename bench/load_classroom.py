@@ -160,20 +160,25 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> int:
-    port = free_port()
-    proc = start_server(port)
-    url = f"http://127.0.0.1:{port}"
+    proc = None
+    if args.url:  # a server someone else started (bench_latent_map.py --classroom measures a tab beside us)
+        url, server_pid = args.url.rstrip("/"), args.server_pid
+    else:
+        port = free_port()
+        proc = start_server(port)
+        url, server_pid = f"http://127.0.0.1:{port}", proc.pid
     memory: list[tuple[float, float, str]] = []
     kinds = ("navigate", "click", "release", "upload")
     stats: dict = {k: [] for k in kinds} | {"errors": [], "bytes": 0, "finished": 0}
     start = time.perf_counter()
     try:
-        wait_healthy(url, proc, timeout=120)
-        memory.append((0.0, rss_mb(proc.pid), "idle"))
+        if proc is not None:
+            wait_healthy(url, proc, timeout=120)
+        memory.append((0.0, rss_mb(server_pid), "idle"))
 
         async def sample_memory(label: str, until: asyncio.Event) -> None:
             while not until.is_set():
-                memory.append((time.perf_counter() - start, rss_mb(proc.pid), label))
+                memory.append((time.perf_counter() - start, rss_mb(server_pid), label))
                 try:
                     await asyncio.wait_for(until.wait(), 2.0)
                 except TimeoutError:
@@ -193,10 +198,11 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(args.settle)
             after.set()
             await sampler
-        alive = proc.poll() is None
+        alive = proc.poll() is None if proc is not None else Path(f"/proc/{server_pid}").exists()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
 
     interactions = sum(len(stats[k]) for k in kinds)
     print(
@@ -250,7 +256,11 @@ def main() -> int:
     p.add_argument("--waves", type=int, default=2, help="classes one after the other (memory must level off)")
     p.add_argument("--photos", type=float, default=0.25, help="share of uploads that are 12-megapixel phone photos")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a step counts as an error")
+    p.add_argument("--url", help="use this running server instead of starting one (with --server-pid for memory)")
+    p.add_argument("--server-pid", type=int, help="the running server's process id, to sample its memory")
     args = p.parse_args()
+    if args.url and not args.server_pid:
+        p.error("--url needs --server-pid: the server's memory is part of the report")
     if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20 or not 1 <= args.waves <= 5:
         p.error("--sessions must be 1..100, --rounds 1..20 and --waves 1..5 (the load stays bounded)")
     if not 0 <= args.photos <= 1:

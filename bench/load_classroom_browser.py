@@ -113,21 +113,26 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
 async def run(args: argparse.Namespace) -> int:
     from playwright.async_api import async_playwright
 
-    port = free_port()
-    proc = start_server(port)
-    url = f"http://127.0.0.1:{port}"
+    proc = None
+    if args.url:  # a server someone else started (bench_latent_map.py --classroom measures a tab beside us)
+        url, server_pid = args.url.rstrip("/"), args.server_pid
+    else:
+        port = free_port()
+        proc = start_server(port)
+        url, server_pid = f"http://127.0.0.1:{port}", proc.pid
     memory: list[tuple[float, float, str]] = []
     start = time.perf_counter()
     stats: dict[str, list] = {"navigate": [], "click": [], "upload": [], "errors": [], "console": []}
     try:
-        wait_healthy(url, proc)
+        if proc is not None:
+            wait_healthy(url, proc)
         upload = Path(tempfile.mkdtemp()) / "digit.png"
         upload.write_bytes(digit_png())
-        memory.append((0.0, rss_mb(proc.pid), "idle"))
+        memory.append((0.0, rss_mb(server_pid), "idle"))
 
         async def sample_memory(label: str, until: asyncio.Event) -> None:
             while not until.is_set():
-                memory.append((time.perf_counter() - start, rss_mb(proc.pid), label))
+                memory.append((time.perf_counter() - start, rss_mb(server_pid), label))
                 await asyncio.sleep(2.0)
 
         async with async_playwright() as pw:
@@ -145,8 +150,9 @@ async def run(args: argparse.Namespace) -> int:
         after.set()
         await sampler
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
 
     print(f"{args.sessions} sessions x {args.rounds} rounds over {len(PAGES)} pages, 127.0.0.1, real Chromium contexts")
     print(f"{'interaction':24s} {'n':>5s} {'p50 ms':>9s} {'p95 ms':>9s}")
@@ -169,7 +175,11 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2, help="loops over the pages per session (bounded)")
     p.add_argument("--ramp", type=float, default=1.0, help="seconds between two students' arrivals")
     p.add_argument("--settle", type=float, default=60.0, help="seconds to watch memory after the sessions close")
+    p.add_argument("--url", help="use this running server instead of starting one (with --server-pid for memory)")
+    p.add_argument("--server-pid", type=int, help="the running server's process id, to sample its memory")
     args = p.parse_args()
+    if args.url and not args.server_pid:
+        p.error("--url needs --server-pid: the server's memory is part of the report")
     if not 1 <= args.sessions <= 100 or not 1 <= args.rounds <= 20:
         p.error("--sessions must be 1..100 and --rounds 1..20 (the load stays bounded)")
     os.environ.setdefault("VAE_EXPLORER_USER_CHECKPOINTS", tempfile.mkdtemp())

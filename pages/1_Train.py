@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.lesson_steps_training import what_happened
 from ui.loaders import checkpoint_catalog, dataset
 from ui.page import page
+from ui.replay import pair_replay
 from ui.safe_text import escape_markdown
 from ui.training_jobs import POLL_SECONDS, acknowledge_saved, dataset_problem, job_panel, my_jobs, submit
 from vae_core.config import ConfigError, ModelConfig, TrainConfig, describe
@@ -19,7 +21,7 @@ from vae_core.store.user_checkpoints import suggest_name
 
 jobs = my_jobs()
 acknowledge_saved(jobs)  # before the sidebar, so a model saved since the last run is listed there
-page("Train", "🏋️")
+pair = page("Train", "🏋️", default_vae="mnist5k-vae-2")  # a 2-D pair: the replay's map is the latent plane
 
 st.title("Train a model")
 st.markdown(
@@ -148,3 +150,15 @@ def trainings() -> None:
 
 
 trainings()
+
+
+st.header("Watch a training again")
+st.markdown(
+    "Every training here records the codes of the test images at fixed moments (often in the first epoch, then "
+    "twice an epoch). Replay the models chosen in the sidebar, the VAE and its autoencoder side by side, and watch "
+    "where the KL term keeps the VAE's codes. To replay a model you trained, choose it in the sidebar."
+)
+if pair is not None and st.toggle("Show the replay", key="train_replay"):
+    replayed = pair_replay(pair, key="train_replay_view")
+    if len(replayed) == 2 and all(m.snaps.axes == "latent" for m in replayed):
+        st.markdown(what_happened(replayed[0].snaps, replayed[1].snaps))

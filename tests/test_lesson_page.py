@@ -189,3 +189,17 @@ def test_the_lesson_offers_the_2d_models_and_keeps_a_choice():
         at.sidebar.selectbox(key="sidebar::vae").select(name).run()
         assert not at.exception and at.sidebar.selectbox(key="sidebar::vae").value == name
         assert at.query_params["vae"] == name and at.query_params["step"] == "1"
+
+
+def test_the_train_page_replays_the_chosen_pair_when_asked():
+    """The Train page's "Watch a training again": nothing is sent until the toggle is on; then both models'
+    frames, and what the replay shows read from its frames."""
+    at = AppTest.from_file(str(Path(PAGE).parent / "1_Train.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert not at.get("bidi_component"), "the replay is mounted only when asked for"
+    at.toggle(key="train_replay").set_value(True).run()
+    assert not at.exception, at.exception
+    (component,) = at.get("bidi_component")
+    header, _ = unpack_message(component.proto.bytes)
+    assert [m["label"] for m in header["models"]] == ["VAE", "Autoencoder"]
+    assert "of the VAE's test codes lie inside the 3σ circle" in text(at)

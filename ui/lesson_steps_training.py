@@ -14,14 +14,8 @@ from .lesson_data import NOT_MEASURED, beta_series, scores, value_text
 from .lesson_figures import plane_map, prior_circles, show_map
 from .lesson_nav import judged, predict
 from .loaders import load_model, model_key
-from .replay import ReplayModel, replay, snapshots
+from .replay import pair_replay
 from .sidebar import ModelPair
-
-MISSING = (
-    "No replay is saved beside {names}. Training records one (`python -m vae_core.cli.train`, the zoo, or the Train "
-    "page); retrain with the zoo's command to get it."
-)
-
 
 STAY = ("The VAE's", "The autoencoder's", "The same share")
 
@@ -61,18 +55,8 @@ def step_training(pair: ModelPair) -> None:
         st.caption("Keys: Tab to ▶ Play, Space to play or pause; the slider takes the arrow keys.")
     if guess is None:
         return
-    models, missing = [], []
-    for label, info, checkpoint in pair.both():
-        snaps = snapshots(info)
-        if snaps is None:
-            missing.append(info.name)
-        else:
-            models.append(ReplayModel(label, info, checkpoint, snaps))
     with view:
-        if missing:
-            st.info(MISSING.format(names=" and ".join(missing)))
-        if models:
-            replay(models, key="lesson_replay")
+        models = pair_replay(pair, key="lesson_replay")
     if len(models) == 2 and all(m.snaps.axes == "latent" for m in models):
         text.markdown(judged(guess, stayed(models[0].snaps, models[1].snaps)))
         text.markdown(what_happened(models[0].snaps, models[1].snaps))

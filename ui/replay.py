@@ -25,6 +25,7 @@ from vae_core.store.checkpoints import Checkpoint
 from .figures import PALETTE
 from .live_pad import decoder_payload, pack_message
 from .loaders import model_key
+from .sidebar import ModelPair
 
 _HERE = Path(__file__).parent
 _HTML = (
@@ -134,3 +135,26 @@ def replay(models: Sequence[ReplayModel], *, key: str = "replay") -> ReplayTrans
     _component(key=key, data=data, on_missing_change=missing)
     sent.update(assets)
     return ReplayTransfer(data_bytes=len(data), frames_bytes=frames_bytes, weights_bytes=weights_bytes)
+
+
+MISSING = (
+    "No replay is saved beside {names}. Training records one (`python -m vae_core.cli.train`, the zoo, or the Train "
+    "page); retrain with the zoo's command to get it."
+)
+
+
+def pair_replay(pair: ModelPair, *, key: str) -> list[ReplayModel]:
+    """The replay of the pair's models that have one saved, side by side (returned); a note names the ones that
+    have none."""
+    models, missing = [], []
+    for label, info, checkpoint in pair.both():
+        snaps = snapshots(info)
+        if snaps is None:
+            missing.append(info.name)
+        else:
+            models.append(ReplayModel(label, info, checkpoint, snaps))
+    if missing:
+        st.info(MISSING.format(names=" and ".join(missing)))
+    if models:
+        replay(models, key=key)
+    return models

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ConfigError, ModelConfig
-from .store.files import FORMAT, CheckpointError, json_field, parse_safetensors
+from .store.files import FORMAT, CheckpointError, json_field, read_file
 
 _DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2")}  # BF16 has no numpy dtype: such files use torch
 # (name in the checkpoint, stride, padding) of the transposed convolutions, in order (networks.Decoder.deconv).
@@ -93,11 +93,7 @@ def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, p
 def load_numpy_decoder(path: str | Path) -> NumpyDecoder:
     """The decoder of a checkpoint file, read without torch; CheckpointError when it cannot be (then use torch)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
-    header = parse_safetensors(data)
+    data, header = read_file(path)
     if header.metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is not a VAE-explorer checkpoint")
     try:

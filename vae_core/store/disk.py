@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load as np_load
 
-from .files import ARRAY_DTYPES, CheckpointError, encode_safetensors, json_field, parse_safetensors, to_json
+from .files import ARRAY_DTYPES, CheckpointError, encode_safetensors, json_field, read_file, to_json
 
 STALE_TEMP_SECONDS = 60.0  # a temp file this old was left by a writer that died (a save takes well under a second)
 
@@ -100,11 +100,7 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str,
 def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read what ``save_arrays`` wrote (no pickle); a damaged file raises CheckpointError."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
-    header = parse_safetensors(data)
+    data, header = read_file(path)
     meta = json_field(header.metadata, "meta", "{}", "arrays' metadata")
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path.name}: the arrays' metadata must be a JSON object")

@@ -186,6 +186,17 @@ def parse_safetensors(data: bytes, *, check_layout: bool = True) -> Header:
         raise
 
 
+def read_file(path: str | Path) -> tuple[bytes, Header]:
+    """A whole safetensors file from disk: its bytes and its checked header (``parse_safetensors``); a file that
+    cannot be read raises CheckpointError too."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path.name}: {e.strerror or e}") from None
+    return data, parse_safetensors(data)
+
+
 def read_file_header(path: Path) -> Header:
     """The header of a file on disk, reading only the header's bytes."""
     try:
