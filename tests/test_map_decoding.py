@@ -71,3 +71,35 @@ def test_bad_maps_say_what_is_wrong():
         LatentMap("pca").fit(np.zeros((1, 2)))
     with pytest.raises(ValueError, match=r"\(5, 2\)"):
         LatentMap("tsne").fit(np.zeros((5, 3)), np.zeros((4, 2)))
+
+
+def test_a_pca_map_places_new_codes_where_its_test_codes_lie_and_a_tsne_map_refuses():
+    codes = RNG.normal(size=(120, 6)).astype(np.float32)
+    lmap = LatentMap("pca").fit(codes)
+    np.testing.assert_allclose(lmap.transform(codes), lmap.points_, atol=1e-5)
+    far = np.array([25.0, -40.0])  # far outside the cloud: the way there and back is still exact
+    np.testing.assert_allclose(lmap.transform(lmap.code_at(far)[None])[0], far, atol=1e-3)
+    plane = LatentMap("pca").fit(codes[:, :2])
+    np.testing.assert_allclose(plane.transform(np.array([[4.0, -3.0]])), [[4.0, -3.0]])  # 2-D: the code itself
+    with pytest.raises(ValueError, match=r"\(M, 6\)"):
+        lmap.transform(np.zeros((3, 2)))
+    tsne = LatentMap("tsne").fit(codes, RNG.normal(size=(120, 2)))
+    with pytest.raises(ValueError, match="t-SNE map cannot"):
+        tsne.transform(codes[:1])
+
+
+def test_a_map_through_a_code_keeps_its_places_and_decodes_that_code_where_it_lands():
+    codes = RNG.normal(size=(150, 10)).astype(np.float32)
+    lmap = LatentMap("pca").fit(codes)
+    z = RNG.normal(size=10) * 3  # an uploaded image's code, off the PCA plane
+    mean = lmap.inverse_.mean_.copy()
+    moved = lmap.through(z)
+    np.testing.assert_allclose(moved.transform(codes), lmap.transform(codes), atol=1e-5)  # the same map
+    xy = moved.transform(z[None])[0]
+    np.testing.assert_allclose(moved.code_at(xy), z, atol=1e-5)  # where z lands, z itself (not the plane's code)
+    step = moved.code_at(xy + [0.5, 0.0]) - z  # around it: z moved along the map's first direction only
+    np.testing.assert_allclose(step, 0.5 * lmap.inverse_.components_[0], atol=1e-5)
+    assert np.abs(lmap.code_at(xy) - z).max() > 0.5, "the plane through the mean code misses z"
+    np.testing.assert_array_equal(lmap.inverse_.mean_, mean)  # the original map (a cached one) is untouched
+    plane = LatentMap("pca").fit(codes[:, :2])
+    np.testing.assert_allclose(plane.through(np.array([5.0, 1.0])).code_at(np.array([2.0, 2.0])), [2.0, 2.0])

@@ -9,6 +9,7 @@ decoded image (and ui/map_inverse.js does the same in the browser).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,27 @@ class LatentMap:
     @property
     def latent_dim(self) -> int:
         return self.codes_.shape[1]
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        """Where codes (M, D) land on this map, (M, 2): a new image's code, a path between two codes. Exact for PCA
+        (and a 2-D latent's plane, where the place is the code itself). A t-SNE map places only the codes it was
+        fitted on: its points come out of an optimisation, not a function of the code."""
+        if self.method != "pca":
+            raise ValueError("only a PCA map (or a 2-D latent's plane) can place new codes; a t-SNE map cannot")
+        codes = np.asarray(codes, dtype=np.float64)
+        if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
+            raise ValueError(f"codes must be (M, {self.latent_dim}) for this map (got shape {codes.shape})")
+        return self.inverse_.transform(codes)
+
+    def through(self, code: np.ndarray) -> LatentMap:
+        """The same map (same points, same ``transform``) whose way back passes through ``code``: at the place where
+        ``code`` lands, ``code_at`` gives ``code`` itself, and around it ``code`` moved along the map's two directions
+        (``LatentPCA.through``). A 2-D latent's plane already passes through every code. PCA maps only."""
+        if self.method != "pca":
+            raise ValueError("only a PCA map (or a 2-D latent's plane) can pass through a code; a t-SNE map cannot")
+        moved = copy.copy(self)
+        moved.inverse_ = self.inverse_.through(code)
+        return moved
 
     def nearest(self, xy: np.ndarray, k: int | None = None) -> np.ndarray:
         """Indices of the k mapped points nearest to xy, nearest first."""

@@ -66,6 +66,18 @@ class LatentPCA:
         """Map points back to codes: mean + p @ components (the closest code on the PCA plane)."""
         return (np.asarray(p, dtype=np.float64) @ self.components_ + self.mean_).astype(np.float32)
 
+    def through(self, z: np.ndarray) -> LatentPCA:
+        """A copy whose plane is moved to pass through the code ``z`` (D,): its mean shifts by the part of
+        ``z - mean`` the plane does not show, so ``transform`` is unchanged (the shift is orthogonal to the
+        components) and ``inverse_transform(transform(z)) == z``. Around ``z`` the map then decodes ``z`` moved along
+        the map's two directions, every other direction kept as it is in ``z``, not set to the mean."""
+        z = np.asarray(z, dtype=np.float64).reshape(-1)
+        off = z - self.mean_
+        moved = LatentPCA(self.n_components)
+        moved.components_, moved.explained_variance_ratio_ = self.components_, self.explained_variance_ratio_
+        moved.mean_ = self.mean_ + off - (off @ self.components_.T) @ self.components_
+        return moved
+
 
 @dataclass(frozen=True)
 class TSNESettings:
