@@ -4,6 +4,7 @@ model), what comes back (a pin, checked; a request for lost assets), run through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ui.map_component import Pin, read_pin, unpack_message
 
 BUDGET = 1_500_000  # bytes per model on a tab's first load (issue 13)
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 def _host() -> None:
@@ -135,3 +137,139 @@ def test_read_pin():
                 {"role": "vae", "index": -1}, {"role": "vae", "xy": [1]}, {"role": "vae", "xy": ["1", 2]},
                 {"role": "vae", "xy": [float("nan"), 0]}, {"role": "ae", "index": 1}):  # fmt: skip
         assert read_pin(bad, models) is None, bad
+
+
+def _marked_host() -> None:
+    """The models named in ?models= with marks: a code far outside the test codes, two samples around the first test
+    code and a path between two test codes; ``on_pin=None`` (a page with nothing to follow a pin)."""
+    import numpy as np
+    import streamlit as st
+
+    from ui.latent_map import latent_map
+    from ui.loaders import checkpoint_catalog, dataset, latents, load_model
+    from ui.map_component import MapModel, latent_map_component, marks_at
+
+    infos = {i.name: i for i in checkpoint_catalog()}
+    models = []
+    for role, name in zip(("vae", "ae"), st.query_params["models"].split(","), strict=True):
+        info = infos[name]
+        mu = latents(info).mu
+        lmap = latent_map(mu, "pca", None)
+        far = lmap.code_at(2 * lmap.points_.max(0) + 1)  # a code whose place is beyond every test code's
+        marks = (
+            marks_at(lmap, np.stack([(1 - t) * mu[3] + t * mu[9] for t in np.linspace(0, 1, 5)]), "path", "the path")
+            + marks_at(lmap, mu[0] + 0.1 * np.ones((2, mu.shape[1])) * [[1], [-1]], "sample", "a sample")
+            + marks_at(lmap, far, "code", "your image")
+        )
+        models.append(MapModel(role, role.upper(), info, load_model(info), lmap, name, marks=marks))
+    ds = dataset(models[0].info.dataset)
+    latent_map_component(
+        models,
+        dataset_name=ds.name,
+        labels=np.asarray(latents(models[0].info).labels),
+        class_names=ds.class_names,
+        images=ds.test_x,
+        on_pin=None,
+        key="marked",
+    )
+
+
+def _open_marked(models: str) -> AppTest:
+    at = AppTest.from_function(_marked_host, default_timeout=120)
+    at.query_params.update(models=models)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("models", ["mnist5k-vae-16,mnist5k-ae-16", "mnist5k-vae-2,mnist5k-ae-2"])
+def test_marks_travel_in_the_header_where_the_map_places_their_codes(models):
+    import numpy as np
+
+    from vae_core.latent.codes import load_latents
+    from vae_core.latent.map_decoding import LatentMap
+
+    at = _open_marked(models)
+    header, _, _ = _sent(at)
+    assert header["pins"] is False, "no pin reaches a page that passed on_pin=None"
+    for m, name in zip(header["maps"], models.split(","), strict=True):
+        mu = load_latents(CHECKPOINTS / f"{name}.safetensors")["mu"]
+        lmap = LatentMap("pca").fit(mu)  # the map the browser draws, computed afresh
+        assert [k["kind"] for k in m["marks"]] == ["path"] * 5 + ["sample"] * 2 + ["code"]
+        assert {k["label"] for k in m["marks"]} == {"the path", "a sample", "your image"}
+        star = m["marks"][-1]
+        far = lmap.code_at(2 * lmap.points_.max(0) + 1)
+        want = lmap.transform(far[None])[0]
+        assert np.abs(np.array([star["x"], star["y"]]) - want).max() < 1e-5
+        assert np.abs(np.array(star["code"]) - far).max() < 1e-5, "hovering the star decodes its code itself"
+        ends = np.array([[k["x"], k["y"]] for k in m["marks"][:5]])[[0, -1]]
+        assert np.abs(ends - lmap.points_[[3, 9]]).max() < 1e-5, "a path from test code 3 lands on its dot"
+        if mu.shape[1] == 2:  # the latent plane: the mark is the code itself
+            assert np.abs(want - far).max() < 1e-5
+        lo, hi = lmap.bounds(0.0)
+        assert np.any((want < lo) | (want > hi)), "the star lies outside the test codes: the camera must fit it"
+    at.run()
+    again, _, _ = _sent(at)
+    assert again["assets"] == {} and again["maps"][0]["marks"] == header["maps"][0]["marks"], "marks ride each rerun"
+
+
+def test_a_pin_sent_to_a_page_without_pins_is_ignored():
+    at = _open_marked("mnist5k-vae-2,mnist5k-ae-2")
+    _trigger(at, "pin", {"role": "vae", "index": 7})  # a browser that sent one anyway: no callback, no error
+    assert _sent(at)[0]["maps"][0]["pin"] is None
+
+
+def test_a_mark_is_one_of_three_kinds_at_a_finite_place():
+    from ui.map_component import Mark
+
+    with pytest.raises(ValueError, match="code, sample, path"):
+        Mark(0.0, 0.0, "star", "your image")
+    with pytest.raises(ValueError, match="finite place"):
+        Mark(float("nan"), 0.0, "code", "your image")
+
+
+def test_a_marks_code_must_fit_its_map():
+    import numpy as np
+
+    from ui.map_component import MapModel, Mark
+    from vae_core.latent.map_decoding import LatentMap
+
+    lmap = LatentMap("pca").fit(np.random.default_rng(0).standard_normal((20, 16)))
+    fits = Mark(1.0, 2.0, "code", "your image", tuple(np.zeros(16)))
+    assert MapModel("vae", "VAE", None, None, lmap, "PCA", marks=(fits,)).marks == (fits,)
+    with pytest.raises(ValueError, match=r"the map's 16 numbers \(got 2\)"):
+        MapModel("vae", "VAE", None, None, lmap, "PCA", marks=(Mark(1.0, 2.0, "code", "your image", (0.0, 0.0)),))
+
+
+FIT = """
+const marks = input.marks, size = 300;
+const cam = fitCamera(Float32Array.from(input.points), input.n, size, marks);
+const view = { cam, size };
+return { marks: marks.map((m) => toScreen(view, m.x, m.y)), points: Array.from({ length: input.n },
+  (_, i) => toScreen(view, input.points[2 * i], input.points[2 * i + 1])) };
+"""
+
+
+def test_the_first_view_fits_the_test_codes_and_a_mark_far_outside_them():
+    """map_draw.js's fitCamera (run in node): a star far from the test codes is on the canvas, so are the codes."""
+    import shutil
+    import subprocess
+
+    import numpy as np
+
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node is not installed (the browser test on the Upload page checks the star on the canvas)")
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((200, 2))
+    marks = [{"x": 30.0, "y": -12.0, "kind": "code", "label": "far"}, {"x": 0.1, "y": 0.2, "kind": "sample"}]
+    source = (Path(__file__).resolve().parents[1] / "ui" / "map_draw.js").read_text(encoding="utf-8")
+    script = f"const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n{source}\n"
+    script += f"process.stdout.write(JSON.stringify((() => {{{FIT}}})()));"
+    payload = {"points": points.ravel().tolist(), "n": len(points), "marks": marks}
+    done = subprocess.run([node, "-e", script], input=json.dumps(payload), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    for x, y in shown["marks"] + shown["points"]:
+        assert 0 < x < 300 and 0 < y < 300, (x, y)
+    assert shown["marks"][0][0] > 250, "the far mark sets the right edge of the view, with a margin"

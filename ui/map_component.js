@@ -52,7 +52,7 @@ function createInstance(root) {
     status: root.querySelector(".mc-status"), views: [], layout: "", legendKey: "", k: 5, palette: [], classes: [],
     labels: null, hidden: new Set(), showImages: true, showPrior: true, atlas: null, tinted: null, tile: new Map(),
     dpr: 1, colours: {}, active: null, linked: -1, pending: null, flushed: false, raf: 0, altTimer: 0,
-    requested: new Set(), setTrigger: () => {},
+    requested: new Set(), setTrigger: () => {}, pins: true,
   };
   inst.dataOf = (m) => ({ points: LM.assets.get(m.points), codes: LM.assets.get(m.codes), n: m.n, dim: m.dim });
   inst.visible = (i) => !inst.hidden.has(inst.labels[i] % inst.palette.length);
@@ -113,22 +113,26 @@ function paintRecord(t, images) {
  * other map's image in the worker (map_worker.js) while this one is decoded here. */
 function probe(inst, view, xy, record) {
   const n = view.data.n;
-  const hit = pointUnder(view.data.points, n, xy[0], xy[1], HIT_PX / view.cam.s, inst.visible);
+  const mark = markUnder(view.model.marks, xy[0], xy[1], view.cam.s); // drawn over the dots: it comes first
+  const hit = mark ? -1 : pointUnder(view.data.points, n, xy[0], xy[1], HIT_PX / view.cam.s, inst.visible);
   inst.active = view;
   inst.linked = hit;
   view.probe = xy;
-  const on = hit >= 0 ? `, on test image #${hit} (${inst.className(hit)})` : "";
+  const on = hit >= 0 ? `, on test image #${hit} (${inst.className(hit)})` : mark ? `, on ${mark.label}` : "";
   const others = inst.views.filter((v) => v !== view), remote = [];
   for (const other of others) { // first hand the other map's image to the worker, then decode this one here
+    const twin = mark && twinOf(mark, view.model.marks, other.model.marks); // the other model's same mark
     const place = hit >= 0
       ? [other.data.points[2 * hit], other.data.points[2 * hit + 1]]
-      : samePlace(view.data.points, other.data.points, n, xy[0], xy[1], inst.k, view.scratch);
+      : twin ? [twin.x, twin.y] : samePlace(view.data.points, other.data.points, n, xy[0], xy[1], inst.k, view.scratch);
     other.probe = place;
-    const caption = hit >= 0 ? `where test image #${hit} (${inst.className(hit)}) lies` : "at the same place";
-    const code = codeAt(other.model.inverse, other.data, place[0], place[1], other.scratch);
+    const caption = hit >= 0 ? `where test image #${hit} (${inst.className(hit)}) lies`
+      : twin ? `on ${twin.label}` : "at the same place";
+    const code = markCode(twin) || codeAt(other.model.inverse, other.data, place[0], place[1], other.scratch);
     if (!showCodeRemote(inst, other, code, caption, record)) remote.push([other, code, caption]);
   }
-  showCode(inst, view, codeAt(view.model.inverse, view.data, xy[0], xy[1], view.scratch), `under the cursor${on}`);
+  const code = markCode(mark) || codeAt(view.model.inverse, view.data, xy[0], xy[1], view.scratch);
+  showCode(inst, view, code, `under the cursor${on}`);
   record.done();
   for (const [other, code, caption] of remote) showCode(inst, other, code, caption), record.done();
   inst.overlays();
@@ -148,9 +152,11 @@ function rest(inst) {
     } else if (pin) {
       view.probe = pin.xy;
       showCode(inst, view, codeAt(view.model.inverse, d, pin.xy[0], pin.xy[1], view.scratch), "at the pinned place");
-    } else if (!view.code) {
-      view.probe = [view.cam.cx, view.cam.cy];
-      showCode(inst, view, codeAt(view.model.inverse, d, view.cam.cx, view.cam.cy, view.scratch), "at the map's centre");
+    } else if (!view.code) { // the first marked code (an uploaded image's), else the map's centre
+      const star = view.model.marks.find((m) => m.kind === "code");
+      view.probe = star ? [star.x, star.y] : [view.cam.cx, view.cam.cy];
+      const code = markCode(star) || codeAt(view.model.inverse, d, view.probe[0], view.probe[1], view.scratch);
+      showCode(inst, view, code, star ? `on ${star.label}` : "at the map's centre");
     }
     view.image.setAttribute("aria-label", altText(view));
   }
@@ -159,13 +165,15 @@ function rest(inst) {
 
 /** A click: on a test image it pins that image in every map, elsewhere this map's place. Python hears only this. */
 function pinAt(inst, view, px, py) {
-  const xy = toMap(view, px, py);
-  const hit = pointUnder(view.data.points, view.data.n, xy[0], xy[1], HIT_PX / view.cam.s, inst.visible);
+  const xy = toMap(view, px, py), mark = markUnder(view.model.marks, xy[0], xy[1], view.cam.s); // a mark: a place
+  const hit = mark ? -1 : pointUnder(view.data.points, view.data.n, xy[0], xy[1], HIT_PX / view.cam.s, inst.visible);
   if (hit >= 0) for (const v of inst.views) v.model.pin = { index: hit };
   else view.model.pin = { xy };
   LM.stats.pinnedAt = performance.now();
+  const what = hit >= 0 ? `test image #${hit} in every map` : `${fmtXY(xy)} on the ${view.model.label} map`;
+  if (!inst.pins) return inst.say(`Holding ${what}.`), inst.overlays(); // this page has nothing to follow a pin
   inst.setTrigger("pin", hit >= 0 ? { role: view.model.role, index: hit } : { role: view.model.role, xy });
-  inst.say(hit >= 0 ? `Pinned test image #${hit} in every map.` : `Pinned ${fmtXY(xy)} on the ${view.model.label} map.`);
+  inst.say(`Pinned ${what}.`);
   inst.overlays();
 }
 
@@ -176,31 +184,9 @@ function resize(inst) {
     if (view.cam && view.size) view.cam.s *= size / view.size; // keep what is shown when the map changes size
     view.size = size;
     sizeCanvas(view.canvas, size, inst.dpr);
-    view.cam ??= fitCamera(view.data.points, view.data.n, size);
-    inst.redraw(view);
+    if (!view.cam) fitView(inst, view);
+    else inst.redraw(view);
   }
-}
-
-function buildLegend(inst, anyPrior) {
-  inst.legend.replaceChildren();
-  const toggle = (text, pressed, onChange, swatch) => {
-    const b = el("button", "mc-toggle", inst.legend);
-    b.type = "button";
-    b.setAttribute("aria-pressed", String(pressed));
-    if (swatch) el("span", "mc-swatch", b).style.background = swatch;
-    b.append(text);
-    b.addEventListener("click", () => {
-      const on = b.getAttribute("aria-pressed") !== "true";
-      b.setAttribute("aria-pressed", String(on));
-      onChange(on);
-      inst.redrawAll();
-    });
-  };
-  inst.classes.forEach((name, c) => {
-    toggle(name, !inst.hidden.has(c), (on) => (on ? inst.hidden.delete(c) : inst.hidden.add(c)), inst.palette[c]);
-  });
-  toggle("test images", inst.showImages, (on) => (inst.showImages = on));
-  if (anyPrior) toggle("prior 1/2/3\u03c3", inst.showPrior, (on) => (inst.showPrior = on));
 }
 
 function useAtlas(inst, key) {
@@ -244,14 +230,23 @@ function update(inst, message) {
     buildLegend(inst, h.maps.some((m) => m.prior));
   }
   const layout = JSON.stringify(h.maps.map((m) => [m.role, m.decoder, m.codes, m.points, m.method, m.title]));
+  inst.pins = h.pins !== false;
   if (layout !== inst.layout) {
-    const cams = new Map(inst.views.map((v) => [v.model.role + v.model.points, v.cam]));
+    const old = new Map(inst.views.map((v) => [v.model.role + v.model.points, v]));
     inst.grid.replaceChildren();
     inst.views = h.maps.map((m) => buildView(inst, m));
-    for (const v of inst.views) v.cam = cams.get(v.model.role + v.model.points) || null;
+    for (const v of inst.views) Object.assign(v, pick(old.get(v.model.role + v.model.points), ["cam", "fitted"]));
     inst.layout = layout;
     inst.active = null;
-  } else inst.views.forEach((v, i) => (v.model = h.maps[i]));
+  } else {
+    inst.views.forEach((v, i) => {
+      const moved = JSON.stringify(v.model.marks) !== JSON.stringify(h.maps[i].marks);
+      if (moved && v.fitted) v.cam = null; // new marks: fit them, unless the user has zoomed or panned
+      if (moved) v.code = null; // and at rest, show the new marked code
+      v.model = h.maps[i];
+    });
+  }
+  for (const v of inst.views) v.canvas.setAttribute("aria-label", mapLabel(inst, v));
   LM.workerSource ??= LM.assets.get(h.worker);
   for (const m of h.maps) prepareRemote(m.decoder);
   if (h.atlas) useAtlas(inst, h.atlas);

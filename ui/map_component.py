@@ -7,7 +7,10 @@ decodes the place under the cursor on every animation frame, with the live pad's
 the same forward pass), and the other model at the same test image or place. The way back from a place to a code
 is vae_core's (``map_inverse.js`` mirrors ``LatentMap.code_at``: PCA exactly, t-SNE through the inverse-distance
 weighted nearest codes). Hovering and zooming send nothing to the server; a click (or Enter) *pins* a place, and
-that is the only message: one rerun, so the page below can follow the pin.
+that is the only message: one rerun, so the page below can follow the pin (a page without anything to follow passes
+``on_pin=None``: a click then holds the place in the browser alone). A map can carry **marks** drawn over its dots:
+an image's own code (a star), codes drawn from q(z|x) (hollow dots), a path between two codes (a line through its
+points); they travel in the small JSON header, and the map's first view fits them too.
 
 What the browser needs per model (decoder weights, codes, map points) and per dataset (labels, a PNG atlas of the
 test images) travels as named assets, once per browser tab: the session remembers which asset keys it sent
@@ -61,6 +64,41 @@ METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "plane": "latent plane"}
 AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z0", "z1")}
 
 
+MARK_KINDS = ("code", "sample", "path")  # what map_draw.js knows how to draw
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A place drawn over a map, in that map's coordinates (``LatentMap.transform`` of a code): ``"code"``, an image's
+    own code (a star with its label); ``"sample"``, a code drawn from q(z|x) (a hollow dot); ``"path"``, one step of
+    a path (a small square; consecutive path marks with the same label are one line). The label reads after "on":
+    hovering it says "under the cursor, on {label}". With its ``code``, hovering the mark decodes that code itself
+    (a PCA map of a larger latent would decode the code on its plane), and the other map its mark of the same
+    kind, label and rank (the other model's code of the same image, the same step of its path)."""
+
+    x: float
+    y: float
+    kind: str
+    label: str
+    code: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in MARK_KINDS:
+            raise ValueError(f"a mark's kind is one of {', '.join(MARK_KINDS)} (got {self.kind!r})")
+        if not (math.isfinite(self.x) and math.isfinite(self.y)):
+            raise ValueError(f"a mark needs a finite place on the map (got {self.x}, {self.y})")
+
+
+def marks_at(lmap: LatentMap, codes: np.ndarray, kind: str, label: str) -> tuple[Mark, ...]:
+    """One mark per code (M, D), where ``lmap`` places it: the map the component draws, so the mark sits exactly
+    where hovering decodes that code (PCA maps and a 2-D latent's plane only; see ``LatentMap.transform``)."""
+    codes = np.atleast_2d(np.asarray(codes, dtype=np.float64))
+    return tuple(
+        Mark(float(x), float(y), kind, label, tuple(float(v) for v in z))
+        for (x, y), z in zip(lmap.transform(codes), codes, strict=True)
+    )
+
+
 @dataclass(frozen=True)
 class MapModel:
     """One map of the component: a model, its map of the test codes, and its pin."""
@@ -73,6 +111,12 @@ class MapModel:
     title: str  # beside the heading: method and model name
     pin: int | tuple[float, float] | None = None  # a test image, or a place on this map
     prior: bool = False  # draw the prior N(0, I)'s 1/2/3-sigma circles (a VAE's PCA map)
+    marks: tuple[Mark, ...] = ()  # drawn over the dots, in this map's coordinates
+
+    def __post_init__(self) -> None:
+        for mark in self.marks:
+            if mark.code and len(mark.code) != self.lmap.latent_dim:
+                raise ValueError(f"a mark's code needs the map's {self.lmap.latent_dim} numbers (got {len(mark.code)})")
 
     @property
     def method(self) -> str:
@@ -167,12 +211,13 @@ def latent_map_component(
     labels: np.ndarray,
     class_names: Sequence[str],
     images: np.ndarray,
-    on_pin: Callable[[Pin], None],
+    on_pin: Callable[[Pin], None] | None,
     key: str = "latent_map",
 ) -> MapTransfer:
     """Mount the maps (one per model, side by side); ``on_pin`` runs as a widget callback, before the rerun, when the
-    user pins a place (a click or Enter). ``labels``, ``class_names`` and ``images`` describe the test images the
-    maps show (the same images, in the same order, in every map)."""
+    user pins a place (a click or Enter); with ``on_pin=None`` a click holds the place in the browser and sends
+    nothing. ``labels``, ``class_names`` and ``images`` describe the test images the maps show (the same images, in
+    the same order, in every map)."""
     sent: set[str] = st.session_state.setdefault(_SENT, set())
     assets: dict[str, dict[str, Any]] = {}
     blobs: list[bytes] = []
@@ -216,6 +261,7 @@ def latent_map_component(
                 "inverse": inverse_spec(m.lmap),
                 "prior": prior_centre(m.lmap) if m.prior and m.lmap.method == "pca" else None,
                 "pin": _pin_json(m.pin),
+                "marks": [{"x": k.x, "y": k.y, "kind": k.kind, "label": k.label, "code": k.code} for k in m.marks],
             }
         )
     header = {
@@ -227,12 +273,13 @@ def latent_map_component(
         "classes": [str(c) for c in class_names],
         "palette": PALETTE,
         "k": int(models[0].lmap.k) if models else 5,
+        "pins": on_pin is not None,  # False: a click holds a place in the browser, and Python hears nothing
     }
     data = pack_message(header, blobs)
 
     def pinned() -> None:
         pin = read_pin((st.session_state.get(key) or {}).get("pin"), models)
-        if pin is not None:
+        if pin is not None and on_pin is not None:
             on_pin(pin)
 
     def missing() -> None:  # the browser lacks these assets: send them again on this rerun

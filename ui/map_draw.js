@@ -1,5 +1,6 @@
-// Drawing the latent map: the still background (prior circles, the test codes as dots, thumbnails of test images),
-// redrawn only when the view changes, and the overlay of every frame (pin, probe, linked ring) on top of it.
+// Drawing the latent map: the still background (prior circles, the test codes as dots, thumbnails of test images,
+// then the marks Python placed: an image's code, samples of q(z|x), a path), redrawn only when the view changes, and
+// the overlay of every frame (pin, probe, linked ring) on top of it.
 // Canvases are sized in device pixels (CSS size x devicePixelRatio), so the map is crisp on a high-DPI projector.
 // Part of the latent map's ES module (see ui/map_component.py): after map_inverse.js, before map_component.js.
 
@@ -23,16 +24,18 @@ function toMap(view, px, py) {
   return [cx + (px - view.size / 2) / s, cy - (py - view.size / 2) / s];
 }
 
-/** The camera that shows every test code with a margin of 8% on each side (vae_core LatentMap.bounds). */
-function fitCamera(points, n, size) {
+/** The camera that shows every test code and every mark ({x, y}) with a margin of 8% on each side (vae_core
+ * LatentMap.bounds): an uploaded image can land far outside the test codes. */
+function fitCamera(points, n, size, marks = []) {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = points[2 * i], y = points[2 * i + 1];
+  const take = (x, y) => {
     if (x < x0) x0 = x;
     if (x > x1) x1 = x;
     if (y < y0) y0 = y;
     if (y > y1) y1 = y;
-  }
+  };
+  for (let i = 0; i < n; i++) take(points[2 * i], points[2 * i + 1]);
+  for (const m of marks) take(m.x, m.y);
   const w = Math.max(x1 - x0, 1e-6) * 1.16, h = Math.max(y1 - y0, 1e-6) * 1.16;
   return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, s: size / Math.max(w, h) };
 }
@@ -128,6 +131,7 @@ function drawBackground(view, inst) {
       ctx.drawImage(atlas, sx, sy, tile, tile, x - THUMB_PX / 2, y - THUMB_PX / 2, THUMB_PX, THUMB_PX);
     }
   }
+  drawMarks(ctx, view, inst.colours);
   ctx.fillStyle = inst.colours.text;
   ctx.globalAlpha = 0.6;
   ctx.font = "11px sans-serif";
@@ -142,6 +146,91 @@ function ring(ctx, x, y, r, colour, width) {
   ctx.beginPath();
   ctx.arc(x, y, r, 0, 2 * Math.PI);
   ctx.stroke();
+}
+
+const MARK_GOLD = "#FFD700"; // an image's own code: a gold star, outlined in black, on a halo of the map's background
+const STAR_PX = 11; // the star's outer radius, CSS px
+const SAMPLE_PX = 4; // a sample's hollow dot
+const PATH_PX = 5; // a path's step: a square of 4 px, hovered within 5 px
+const PATH_DASHES = [[], [7, 5], [2, 4]]; // the first path on a map solid, the second dashed, the third dotted
+
+function star(ctx, x, y, r) {
+  ctx.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const a = -Math.PI / 2 + (k * Math.PI) / 5, rk = k % 2 ? r * 0.45 : r;
+    ctx.lineTo(x + rk * Math.cos(a), y + rk * Math.sin(a));
+  }
+  ctx.closePath();
+}
+
+/** The marks of ui.map_component.Mark, over the dots: each path as a line through its points (consecutive path marks
+ * with one label), samples as hollow dots, codes as labelled stars. Every stroke goes over a wider one in the map's
+ * background colour, so a mark stands out from the dots below it in a light and a dark theme alike. */
+function drawMarks(ctx, view, colours) {
+  const marks = view.model.marks || [], ink = colours.text, halo = colours.background;
+  ctx.save();
+  ctx.lineJoin = "round";
+  for (let i = 0, path = 0; i < marks.length; ) {
+    let j = i;
+    while (j < marks.length && marks[j].kind === "path" && marks[j].label === marks[i].label) j++;
+    if (j === i) { i++; continue; }
+    const pts = marks.slice(i, j).map((m) => toScreen(view, m.x, m.y));
+    ctx.setLineDash(PATH_DASHES[path++ % PATH_DASHES.length]);
+    for (const [colour, width] of [[halo, 5], [ink, 2]]) {
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      pts.forEach(([x, y]) => ctx.lineTo(x, y));
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    ctx.fillStyle = ink;
+    for (const [x, y] of pts) ctx.fillRect(x - 2, y - 2, 4, 4);
+    i = j;
+  }
+  for (const m of marks) {
+    if (m.kind !== "sample") continue;
+    const [x, y] = toScreen(view, m.x, m.y);
+    ring(ctx, x, y, SAMPLE_PX, halo, 4.5);
+    ring(ctx, x, y, SAMPLE_PX, ink, 1.8);
+  }
+  ctx.font = "600 12px sans-serif";
+  const middle = marks.reduce((sum, m) => sum + m.x, 0) / Math.max(1, marks.length);
+  for (const m of marks) {
+    if (m.kind !== "code") continue;
+    const [x, y] = toScreen(view, m.x, m.y);
+    star(ctx, x, y, STAR_PX);
+    ctx.strokeStyle = halo;
+    ctx.lineWidth = 6;
+    ctx.stroke();
+    ctx.fillStyle = MARK_GOLD;
+    ctx.fill();
+    ctx.strokeStyle = "#000";
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    // The label on the side away from the other marks (a path's other end), unless it would leave the map there.
+    const w = ctx.measureText(m.label).width, fits = [x + STAR_PX + 4 + w < view.size - 4, x - STAR_PX - 4 - w > 4];
+    const right = m.x >= middle ? fits[0] || !fits[1] : !fits[1];
+    const tx = right ? x + STAR_PX + 4 : x - STAR_PX - 4 - w, ty = y + 4;
+    ctx.strokeStyle = halo;
+    ctx.lineWidth = 4;
+    ctx.strokeText(m.label, tx, ty);
+    ctx.fillStyle = ink;
+    ctx.fillText(m.label, tx, ty);
+  }
+  ctx.restore();
+}
+
+/** The mark under (x, y) (within its drawn size; `scale` CSS px per map unit), the nearest one, or null: what the
+ * pointer is on. Marks are drawn over the dots, so they come before a test image under them. */
+function markUnder(marks, x, y, scale) {
+  let best = null, bestD = 1;
+  for (const m of marks || []) {
+    const r = (m.kind === "code" ? STAR_PX : m.kind === "sample" ? SAMPLE_PX + 1 : PATH_PX) / scale;
+    const d = ((m.x - x) ** 2 + (m.y - y) ** 2) / (r * r);
+    if (d <= bestD) (best = m), (bestD = d);
+  }
+  return best;
 }
 
 function cross(ctx, x, y, r, colour) {

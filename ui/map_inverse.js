@@ -3,6 +3,7 @@
 // PCA (and the identity map of a 2-D latent) is linear: code = mean + x * components[0] + y * components[1].
 // t-SNE has no inverse: the code is the inverse-distance-weighted mean of the codes of the k nearest mapped points,
 // weights 1 / (distance + 1e-6), as vae_core's NeighbourInverse computes it; so it stays inside the cloud of codes.
+// A mark Python placed with its code (ui.map_component.Mark) is decoded as that code, wherever the map puts it.
 // Pure functions over typed arrays (no DOM): tests/test_map_inverse_js.py runs this file in node against numpy.
 // ui/map_component.py puts it into the latent map's ES module, after live_pad_decoder.js.
 
@@ -74,6 +75,19 @@ function samePlace(fromPoints, toPoints, n, x, y, k, scratch) {
     py += scratch.w[j] * toPoints[2 * i + 1];
   }
   return [px, py];
+}
+
+/** The mark of `others` (another model's map) that stands for `mark` of `marks`: the same kind and label, the same
+ * rank among them (the same image's code; the same step of a path), or null. */
+function twinOf(mark, marks, others) {
+  const same = (m) => m.kind === mark.kind && m.label === mark.label;
+  return others.filter(same)[marks.filter(same).indexOf(mark)] || null;
+}
+
+/** The code a mark stands for, when Python sent it: decoded as it is, not through the map (which may be a view of a
+ * larger latent). Null when the mark carries none. */
+function markCode(mark) {
+  return mark && mark.code && mark.code.length ? Float64Array.from(mark.code) : null;
 }
 
 /** The test image drawn under (x, y), within radius (map units), among the visible ones; -1 if none. */

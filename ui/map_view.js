@@ -1,5 +1,6 @@
 // One map of the latent map component: its canvas, its decoded image, and what the pointer, the wheel and the keys
-// do on it. Hovering decodes; a drag pans; the wheel zooms around the pointer; a click (or Enter) pins.
+// do on it. Hovering decodes; a drag pans; the wheel zooms around the pointer; a click (or Enter) pins. Then the
+// legend above the maps, whose toggles hide classes, thumbnails and the prior's circles.
 // Part of the latent map's ES module (see ui/map_component.py): after map_draw.js, before map_worker.js.
 
 const HIT_PX = 5; // a pointer this close (CSS px) to a test image's dot is on that image
@@ -44,11 +45,7 @@ function buildView(inst, model) {
   const canvas = (view.canvas = el("canvas", "mc-map", view.box));
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "application");
-  canvas.setAttribute(
-    "aria-label",
-    `${model.label} latent map (${model.method_name}) of ${data.n} test images. Hover, or use the arrow keys, to ` +
-      "decode a place; click or press Enter to pin it; drag to pan; the wheel, + and - zoom; 0 fits.",
-  );
+  canvas.setAttribute("aria-label", mapLabel(inst, view));
   view.ctx = canvas.getContext("2d");
   const figure = el("figure", "mc-figure", stage);
   const image = (view.image = el("canvas", "mc-image", figure));
@@ -68,6 +65,19 @@ function buildView(inst, model) {
   return view;
 }
 
+/** The map's accessible name: what it shows (its marks too) and what the pointer and the keys do on it. */
+function mapLabel(inst, view) {
+  const m = view.model, marks = (m.marks || []).filter((k) => k.kind === "code");
+  const marked = marks.map((k) => ` A star marks ${k.label} at ${fmtXY([k.x, k.y])}.`).join("");
+  return `${m.label} latent map (${m.method_name}) of ${view.data.n} test images.${marked} Hover, or use the arrow ` +
+    `keys, to decode a place; click or press Enter to ${inst.pins ? "pin" : "hold"} it; drag to pan; the wheel, + ` +
+    "and - zoom; 0 fits.";
+}
+
+function pick(obj, keys) {
+  return obj ? Object.fromEntries(keys.map((k) => [k, obj[k]])) : {};
+}
+
 function local(view, ev) {
   const r = view.canvas.getBoundingClientRect();
   return [ev.clientX - r.left, ev.clientY - r.top];
@@ -77,11 +87,14 @@ function zoomAt(inst, view, factor, px = view.size / 2, py = view.size / 2) {
   const [x, y] = toMap(view, px, py);
   const s = view.cam.s * factor;
   view.cam = { s, cx: x - (px - view.size / 2) / s, cy: y + (py - view.size / 2) / s };
+  view.fitted = false;
   inst.redraw(view);
 }
 
+/** Show every test code and every mark (the first view, "Fit", the 0 key). */
 function fitView(inst, view) {
-  view.cam = fitCamera(view.data.points, view.data.n, view.size);
+  view.cam = fitCamera(view.data.points, view.data.n, view.size, view.model.marks);
+  view.fitted = true;
   inst.redraw(view);
 }
 
@@ -104,6 +117,7 @@ function listen(inst, view) {
       press.moved = true;
       const c = press.cam;
       view.cam = { s: c.s, cx: c.cx - (px - press.px) / c.s, cy: c.cy + (py - press.py) / c.s };
+      view.fitted = false;
       inst.redraw(view);
       return;
     }
@@ -170,4 +184,27 @@ function showCode(inst, view, code, caption) {
 function altText(view) {
   const where = view.probe ? ` at ${fmtXY(view.probe)} on the ${view.model.method_name} map` : "";
   return `${view.model.label}: image decoded ${view.caption}${where}`;
+}
+
+/** The legend's toggles: one per class (in its colour), the test images' thumbnails, the prior's circles. */
+function buildLegend(inst, anyPrior) {
+  inst.legend.replaceChildren();
+  const toggle = (text, pressed, onChange, swatch) => {
+    const b = el("button", "mc-toggle", inst.legend);
+    b.type = "button";
+    b.setAttribute("aria-pressed", String(pressed));
+    if (swatch) el("span", "mc-swatch", b).style.background = swatch;
+    b.append(text);
+    b.addEventListener("click", () => {
+      const on = b.getAttribute("aria-pressed") !== "true";
+      b.setAttribute("aria-pressed", String(on));
+      onChange(on);
+      inst.redrawAll();
+    });
+  };
+  inst.classes.forEach((name, c) => {
+    toggle(name, !inst.hidden.has(c), (on) => (on ? inst.hidden.delete(c) : inst.hidden.add(c)), inst.palette[c]);
+  });
+  toggle("test images", inst.showImages, (on) => (inst.showImages = on));
+  if (anyPrior) toggle("prior 1/2/3\u03c3", inst.showPrior, (on) => (inst.showPrior = on));
 }

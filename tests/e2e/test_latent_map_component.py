@@ -95,7 +95,9 @@ def test_hover_decodes_on_every_frame_without_any_message_to_the_server(page, ap
     vae_map.focus()  # the keyboard moves the probe too
     before = _inspect(page, "vae")["probe"]
     page.keyboard.press("ArrowRight")
+    page.evaluate(NEXT_FRAME)  # keys within one frame coalesce: the next frame decodes the latest
     page.keyboard.press("ArrowUp")
+    page.evaluate(NEXT_FRAME)
     after = _inspect(page, "vae")["probe"]
     assert after[0] > before[0] and after[1] > before[1], (before, after)
     assert vae_image.evaluate(PIXELS) != seen_vae[-1]
