@@ -5,7 +5,6 @@ joins the catalog."""
 from __future__ import annotations
 
 import io
-import json
 import re
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from vae_core.store.catalog import scan_checkpoints
 from vae_core.store.checkpoints import checkpoint_bytes
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Upload.py")
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 def visible(text: str) -> str:
@@ -67,16 +67,52 @@ def test_a_good_png_shows_steps_both_reconstructions_and_losses(digit_png):
     assert "VAE reconstruction" in text and "Autoencoder reconstruction" in text
     assert re.search(r"reconstruction \d+\.\d nats · KL \d+\.\d nats\s+-ELBO \d+\.\d nats", text)
     assert "(no KL term: not a probabilistic model)" in text
-    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]  # where it lands, on each model's map
-    assert [m["layout"]["title"]["text"] for m in maps] == [
-        "Where it lands: VAE latent space",
-        "Where it lands: Autoencoder latent space",
-    ]
-    vae_names, ae_names = ({t.get("name") for t in m["data"]} for m in maps)
-    assert {"your image", "z ~ q(z|x)"} <= vae_names and "your image" in ae_names and "z ~ q(z|x)" not in ae_names
     assert any(c.startswith("8 codes drawn from q(z|x), decoded") for c in captions)
     assert "Light background detected: inverted" in visible("\n".join(c.value for c in at.caption))
     assert not at.error
+
+
+def latent_maps(at: AppTest) -> list[dict]:
+    """The headers of every latent map component on the page (ui.map_component)."""
+    from ui.map_component import unpack_message
+
+    found = [c for c in at.get("bidi_component") if c.proto.component_name == "vae_explorer_latent_map"]
+    return [unpack_message(c.proto.bytes)[0] for c in found]
+
+
+def test_where_it_lands_is_the_latent_map_with_the_images_code_as_a_star_and_the_vaes_samples(digit_png):
+    from ui.upload_results import prepare
+    from vae_core.latent.codes import load_latents
+    from vae_core.latent.map_decoding import LatentMap
+    from vae_core.latent.posterior import image_posterior
+    from vae_core.store.checkpoints import load_checkpoint
+
+    at = upload(open_page(), "upload_images", [("seven.png", digit_png, "image/png")])
+    (header,) = latent_maps(at)  # one mount: both models side by side
+    vae, ae = header["maps"]
+    assert (vae["label"], ae["label"]) == ("VAE", "Autoencoder") and header["pins"] is False
+    assert [k["kind"] for k in vae["marks"]] == ["sample"] * 8 + ["code"], "8 codes drawn from q(z|x), then the star"
+    assert [k["kind"] for k in ae["marks"]] == ["code"], "the autoencoder has no cloud to sample"
+    image = prepare(digit_png).result.image
+    for m in (vae, ae):
+        path = CHECKPOINTS / f"{m['title'].split(' · ')[1]}.safetensors"
+        lmap = LatentMap("pca").fit(load_latents(path)["mu"])  # the map the browser draws
+        mu = image_posterior(load_checkpoint(path).model, image).mu
+        star = m["marks"][-1]
+        assert star["label"] == "your image"
+        assert np.abs(np.array([star["x"], star["y"]]) - lmap.transform(mu[None])[0]).max() < 1e-5
+        inverse = m["inverse"]  # what the browser decodes where the star is: the image's own code, all 16 numbers
+        at_star = np.array(inverse["mean"]) + np.array([star["x"], star["y"]]) @ np.array(inverse["components"])
+        assert np.abs(at_star - mu).max() < 1e-4
+    text = visible("\n".join(c.value for c in at.caption))
+    assert "Hover around your digit: both models decode the place under the cursor, in your browser" in text
+    assert "hovering moves your code along the map's two directions and keeps its other 14 numbers" in text
+    assert not at.get("plotly_chart"), "a 16-D VAE has no close-up; the maps are no plotly figures any more"
+
+
+def test_two_images_get_two_maps(digit_png):
+    at = upload(open_page(), "upload_images", [("a.png", digit_png, "image/png"), ("b.png", digit_png, "image/png")])
+    assert len(latent_maps(at)) == 2, "each image its own maps (a key per image)"
 
 
 def test_a_renamed_text_file_is_named_in_an_error_and_the_next_file_still_works(digit_png):

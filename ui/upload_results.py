@@ -1,6 +1,7 @@
 """What the Upload page shows for one image (a file or a drawing): how it was prepared, which digit the shipped
 classifier sees in it and in each reconstruction, how the VAE and the autoencoder rebuild it and at what cost in nats,
-where it lands on each latent map, and (VAE) what q(z|x) means.
+where it lands on both latent maps (the latent map component, marked with its code and the VAE's samples of q(z|x):
+hovering around it decodes in the browser), and (VAE) what q(z|x) means.
 
 Everything slow is cached: preprocessing by the file's bytes, each model's verdict by the 28x28 image, the PCA of
 the test codes by checkpoint. A new upload costs one preprocess and two small forward passes.
@@ -20,13 +21,26 @@ from vae_core.preprocess import ImageRejected, PreprocessResult, preprocess_uplo
 from . import digit_reader
 from .figures import png
 from .loaders import model_key
-from .posterior_figures import posterior_map, zoom_figure
+from .map_component import Mark, marks_at
+from .marked_maps import marked_maps
+from .posterior_figures import zoom_figure
 from .safe_text import escape_markdown
 from .sidebar import ModelPair
 
 N_SAMPLES = 8
 STEP_WIDTH = 112  # CSS pixels of one preprocessing step's thumbnail
 STEP_SIDE = 2 * STEP_WIDTH  # pixels kept per step: sharp on a high-density screen
+YOURS = "your image"  # the star's label on both maps
+LANDS = (
+    "★ your image's code (the VAE's: the mean of q(z|x)); hollow dots: {n} codes drawn from q(z|x) (the autoencoder "
+    "has none: it maps an image to one point). **Hover around your digit**: both models decode the place under the "
+    "cursor, in your browser. How far can you go before it stops being your digit? "
+)
+AROUND = {  # what hovering around the star decodes, by latent size
+    True: "The latent is 2-D, so each map is the latent plane itself: every place is exactly a code.",
+    False: "The map is a PCA view of the {d}-D codes: around the star, hovering moves your code along the map's two "
+    "directions and keeps its other {rest} numbers as they are.",
+}
 
 
 @dataclass(frozen=True)
@@ -120,23 +134,25 @@ def image_report(title: str, result: PreprocessResult, pair: ModelPair, class_na
 
 @st.fragment
 def _posterior_fragment(verdicts: list, class_names: tuple[str, ...], key: str) -> None:
-    """Maps, samples z ~ q(z|x) and (2-D VAE) the close-up; 'Draw other samples' reruns only this part."""
+    """Where the image lands on both maps, samples z ~ q(z|x) and (2-D VAE) the close-up; 'Draw other samples'
+    reruns only this part. ``key`` tells this image's maps from another image's on the same page."""
     seed_key = f"_samples_seed_{key}"
     seed = st.session_state.get(seed_key, 0)
     vae = next(((info, ckpt, post) for _, info, ckpt, post in verdicts if post.logvar is not None), None)
     samples = images = None
     if vae is not None:
         samples, images = posterior_samples(vae[1].model, vae[2], N_SAMPLES, seed)
-    for col, (label, info, _ckpt, post) in zip(st.columns(len(verdicts)), verdicts, strict=True):
-        with col:
-            mine = samples if post.logvar is not None else None
-            st.plotly_chart(
-                posterior_map(info, post, f"Where it lands: {label} latent space", mine, class_names),
-                key=f"map-{key}-{label}",
-                config={"displayModeBar": False},
-            )
-            if post.logvar is None:
-                st.caption("The autoencoder maps an image to a single point: there is no cloud of codes around it.")
+    posts = {label: post for label, _info, _ckpt, post in verdicts}
+
+    def marks(label: str, lmap) -> tuple[Mark, ...]:  # the samples first: the star is drawn over them
+        drawn = marks_at(lmap, samples, "sample", "a code drawn from q(z|x)") if posts[label].logvar is not None else ()
+        return drawn + marks_at(lmap, posts[label].mu, "code", YOURS)
+
+    d = len(verdicts[0][3].mu)
+    st.markdown("**Where it lands**")
+    st.caption(LANDS.format(n=N_SAMPLES) + AROUND[d == 2].format(d=d, rest=d - 2))
+    models = [(label, info, ckpt) for label, info, ckpt, _ in verdicts]
+    marked_maps(models, marks, key=f"lands-{key}", through={label: post.mu for label, post in posts.items()})
     if vae is None:
         return
     info, _ckpt, post = vae
