@@ -12,6 +12,8 @@ from ui import contrast_text as text
 from ui import url_params
 from ui.figures import PALETTE, PrebuiltFigure, download_csv, download_png, png, show_image
 from ui.loaders import dataset, latents, model_key
+from ui.map_component import Mark, marks_at
+from ui.marked_maps import marked_maps
 from ui.page import page
 from ui.safe_text import escape_markdown
 from ui.scoreboard_view import saved_scores
@@ -31,6 +33,12 @@ LINE_STYLE = {"linear": "solid", "spherical": "dot"}
 # tests/test_page_interpolate.py checks it against the files, so a rescore cannot leave it stale.
 DEFAULT_PAIR = (1, 16)
 THUMB = 72  # pixels: the two end images, small enough that the strips stay above the fold at 1280x720
+ON_THE_MAP = {  # what hovering along the drawn path decodes, by latent size
+    True: "The latent is 2-D, so each map is the latent plane itself: every place on a path is exactly its code.",
+    False: "On a square, both models decode exactly that step's code (the strips' images). Between the squares the "
+    "map is a PCA view of a larger latent: the path runs off the map's plane, and hovering decodes the code on the "
+    "plane, not one of the path.",
+}
 
 
 def initial_state(n_images: int, labels: np.ndarray) -> None:
@@ -145,6 +153,27 @@ def path_strips(kind: str, decoded: dict[str, DecodedPath], a: int, b: int) -> N
     )
 
 
+def path_on_maps(models: list, paths: dict[str, DecodedPath], start: str, end: str) -> None:
+    """Each model's paths on its latent map, the two images' codes as stars; hovering decodes in the browser."""
+    kinds = list(dict.fromkeys(p.kind for p in paths.values()))
+
+    def marks(label: str, lmap) -> tuple[Mark, ...]:
+        mine = [paths[f"{label} · {kind}"] for kind in kinds]
+        drawn = sum((marks_at(lmap, p.codes, "path", f"the {p.kind} path") for p in mine), ())
+        ends = marks_at(lmap, mine[0].codes[0], "code", f"start {start}") + marks_at(
+            lmap, mine[0].codes[-1], "code", f"end {end}"
+        )
+        return drawn + ends
+
+    style = " (solid: linear, dashed: spherical)" if len(kinds) > 1 else ""
+    st.caption(
+        f"The path{style} on each model's map of the test codes; a square marks each image of the strips. **Hover "
+        "along the path**: both models decode the place under the cursor, in your browser; where it crosses empty "
+        "map, see what lives there. " + ON_THE_MAP[models[0][1].latent_dim == 2]
+    )
+    marked_maps(models, marks, key="interp_maps")
+
+
 @st.fragment
 def interpolation(pair: ModelPair) -> None:
     """Pick the two images and the path; show each model's decoded walk and the step-change curve."""
@@ -202,6 +231,10 @@ def interpolation(pair: ModelPair) -> None:
             "There is no autoencoder with this latent size on this dataset, so the VAE is shown alone. Train one on "
             "the Train page to compare."
         )
+
+    with st.expander("The path on the latent map", key="interp_map", on_change="rerun") as box:
+        if box.open:  # the maps travel to the browser only when asked for
+            path_on_maps(models, paths, f"#{a} ({ds.class_names[labels[a]]})", f"#{b} ({ds.class_names[labels[b]]})")
 
     st.subheader("Step by step")
     st.markdown(

@@ -88,3 +88,38 @@ def test_a_vae_without_twin_is_shown_alone_with_a_note():
     at = open_page(vae="mnist5k-vae-3")
     assert strips(at) and all(s.startswith("VAE") for s in strips(at))
     assert any("VAE is shown alone" in i.value for i in at.info)
+
+
+def test_the_path_on_the_latent_map_opens_on_demand_with_both_ends_as_stars():
+    import os
+
+    from ui.map_component import unpack_message
+    from vae_core.latent.codes import load_latents
+    from vae_core.latent.interpolation import latent_path
+    from vae_core.latent.map_decoding import LatentMap
+
+    at = open_page(a="5", b="17", steps="7", path="both")
+    assert [e.label for e in at.expander][0] == "The path on the latent map"
+    assert not at.get("bidi_component"), "closed, it sends nothing to the browser"
+    at.session_state["interp_map"] = True  # what opening it does
+    at.run()
+    assert not at.exception
+    (element,) = at.get("bidi_component")
+    header, _ = unpack_message(element.proto.bytes)
+    for m, name in zip(header["maps"], ["mnist5k-vae-16", "mnist5k-ae-16"], strict=True):
+        assert [k["kind"] for k in m["marks"]] == ["path"] * 14 + ["code"] * 2, "linear and spherical, then both ends"
+        assert [k["label"] for k in m["marks"][:14:7]] == ["the linear path", "the spherical path"]
+        assert m["marks"][-2]["label"].startswith("start #5 (") and m["marks"][-1]["label"].startswith("end #17 (")
+        mu = load_latents(Path(os.environ["VAE_EXPLORER_CHECKPOINTS"]) / f"{name}.safetensors")["mu"]
+        lmap = LatentMap("pca").fit(mu)  # the map the browser draws
+        want = lmap.transform(latent_path(mu[5], mu[17], 7, "spherical"))
+        got = np.array([[k["x"], k["y"]] for k in m["marks"][7:14]])
+        assert np.abs(got - want).max() < 1e-5
+        codes = np.array([k["code"] for k in m["marks"][7:14]])  # a step hovered decodes the strip's own code
+        assert np.abs(codes - latent_path(mu[5], mu[17], 7, "spherical")).max() < 1e-5
+        start = m["marks"][-2]
+        assert np.abs(np.array([start["x"], start["y"]]) - lmap.points_[5]).max() < 1e-5, "on test image 5's dot"
+    text = " ".join(c.value for c in at.expander[0].caption)
+    assert "Hover along the path" in text and "decodes the code on the plane, not one of the path" in text, (
+        "a 16-D map is a PCA view: it says so"
+    )
