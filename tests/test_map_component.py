@@ -93,7 +93,7 @@ def test_each_model_travels_once_per_tab_and_under_the_budget(models):
 def test_a_2d_latent_is_its_own_map_and_its_inverse_is_exact():
     header, _, _ = _sent(_open("mnist5k-vae-2,mnist5k-ae-2"))
     vae = header["maps"][0]
-    assert vae["method"] == "plane" and vae["axes"] == ["z0", "z1"]
+    assert vae["method"] == "plane" and vae["axes"] == ["z1", "z2"]
     assert vae["inverse"] == {"kind": "linear", "mean": [0.0, 0.0], "components": [[1.0, 0.0], [0.0, 1.0]]}
     assert vae["prior"] == [0.0, 0.0]
 

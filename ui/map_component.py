@@ -61,7 +61,7 @@ ATLAS_COLUMNS = 32  # thumbnails per row of the atlas
 ATLAS_MAX = 1024  # thumbnails sent per dataset at most (a 28x28 image is ~0.3 kB in the PNG)
 PLACE_LIMIT = 1e4  # a pinned place beyond this was not clicked on any map (maps span the test codes)
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "plane": "latent plane"}
-AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z0", "z1")}
+AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z1", "z2")}  # z1, z2 on every page
 
 
 MARK_KINDS = ("code", "sample", "path")  # what map_draw.js knows how to draw
