@@ -32,7 +32,7 @@ def measure(url: str, seconds: float) -> dict[str, float]:
         page.on("websocket", lambda ws: ws.on("framesent", lambda _p: sent.append(1)))
         page.goto(f"{url}/Lesson?step=7")
         wait_for_app(page, timeout=180_000)
-        page.locator("[data-testid=stButtonGroup] button", has_text="Both").click()  # the prediction first
+        page.locator("[data-testid=stButtonGroup] button", has_text="The VAE's").click()  # the prediction first
         page.locator(".rp-map").first.wait_for(timeout=120_000)
         wait_for_app(page, timeout=180_000)
         page.wait_for_timeout(1000)

@@ -22,13 +22,7 @@ function fmt(v) {
 }
 
 function paintImage(view, img) {
-  const data = view.imageData.data;
-  for (let j = 0; j < 784; j++) {
-    const g = Math.round(Math.min(1, Math.max(0, img[j])) * 255);
-    data[4 * j] = data[4 * j + 1] = data[4 * j + 2] = g;
-    data[4 * j + 3] = 255;
-  }
-  view.imageCtx.putImageData(view.imageData, 0, 0);
+  paintDigit(view.imageCtx, view.imageData, img);
   LP.stats.paints += 1;
   if (LP.stats.firstPaintAt === null) LP.stats.firstPaintAt = performance.now();
 }

@@ -276,11 +276,5 @@ function drawOverlay(view, inst) {
 
 /** The decoded image (784 values in [0, 1]) onto the view's 28x28 canvas. */
 function paintDecoded(view, img) {
-  const data = view.imageData.data;
-  for (let j = 0; j < 784; j++) {
-    const g = Math.round(Math.min(1, Math.max(0, img[j])) * 255);
-    data[4 * j] = data[4 * j + 1] = data[4 * j + 2] = g;
-    data[4 * j + 3] = 255;
-  }
-  view.imageCtx.putImageData(view.imageData, 0, 0);
+  paintDigit(view.imageCtx, view.imageData, img);
 }

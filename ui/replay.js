@@ -142,12 +142,8 @@ function paintProbe(inst, view, s, ctx, px, py) {
   if (m.inverse) z = m.inverse.mean.map((v, d) => v + x * m.inverse.components[0][d] + y * m.inverse.components[1][d]);
   const img = decodeImage(entry.decoder, z, false, 0);
   RP.stats.decodes += 1;
-  const dctx = view.digit.getContext("2d"), pixels = dctx.createImageData(28, 28);
-  for (let p = 0; p < 784; p++) {
-    const g = Math.round(255 * Math.min(1, Math.max(0, img[p])));
-    pixels.data.set([g, g, g, 255], 4 * p);
-  }
-  dctx.putImageData(pixels, 0, 0);
+  const dctx = view.digit.getContext("2d");
+  paintDigit(dctx, (view.digitPixels ??= dctx.createImageData(28, 28)), img);
   view.probeText.textContent = `z = (${x.toFixed(2)}, ${y.toFixed(2)})`;
   ctx.strokeStyle = "#111";
   ctx.lineWidth = 2;
