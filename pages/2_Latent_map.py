@@ -35,9 +35,10 @@ HOW_HOVER_DECODES = {  # what a place on the map decodes to, by map (ui.map_comp
     "plane": "The latent is 2-D, so each map is the latent plane itself: every place decodes exactly to its code, "
     "and holes show where they are.",
     "pca": "A place decodes to the code on the PCA plane through the mean code; the other directions of the latent "
-    "stay at their mean.",
+    "stay at their mean. The autoencoder's map is turned (never scaled) to put its test images where the VAE's are.",
     "tsne": "t-SNE has no inverse: a place decodes to the distance-weighted mean of the codes of its 5 nearest test "
-    "images, so the image stays inside the cloud of codes, even over empty map. A t-SNE map cannot show holes.",
+    "images, so the image stays inside the cloud of codes, even over empty map. A t-SNE map cannot show holes. "
+    "The autoencoder's map is turned (never scaled) to put its test images where the VAE's are.",
 }
 
 
@@ -176,6 +177,10 @@ def latent_maps(pair: ModelPair) -> None:
     ds = dataset(pair.dataset)
     models = pair.both()
     maps = {ROLE[label]: model_map(info, method, fresh) for label, info, _ in models}
+    turned_roles = set()
+    if "ae" in maps and shown != "plane" and maps["ae"].points_.shape == maps["vae"].points_.shape:
+        maps["ae"] = maps["ae"].aligned_to(maps["vae"].points_)  # turned, never scaled: compare place for place
+        turned_roles.add("ae")
     roles = list(maps)
     labels = np.asarray(latents(pair.vae_info).labels)
     targets, shown_maps = {}, []
@@ -184,7 +189,8 @@ def latent_maps(pair: ModelPair) -> None:
         place = partial(url_params.map_place, n_images=len(lmap.points_), limit=PLACE_LIMIT)
         targets[role] = url_params.read(f"{role}_at", place, then="click the map to pin a place")
         where = " fresh" if fresh else " precomputed" if method == "tsne" else ""
-        title = f"{'latent plane' if shown == 'plane' else method_name(method)}{where} · {info.name}"
+        turned = ", aligned to the VAE" if role in turned_roles else ""
+        title = f"{'latent plane' if shown == 'plane' else method_name(method)}{where}{turned} · {info.name}"
         prior = label == "VAE" and method == "pca"  # N(0, I)'s circles: a VAE's codes are drawn towards its prior
         shown_maps.append(MapModel(role, label, info, ckpt, lmap, title, pin=targets[role], prior=prior))
     latent_map_component(

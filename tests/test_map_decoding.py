@@ -103,3 +103,46 @@ def test_a_map_through_a_code_keeps_its_places_and_decodes_that_code_where_it_la
     np.testing.assert_array_equal(lmap.inverse_.mean_, mean)  # the original map (a cached one) is untouched
     plane = LatentMap("pca").fit(codes[:, :2])
     np.testing.assert_allclose(plane.through(np.array([5.0, 1.0])).code_at(np.array([2.0, 2.0])), [2.0, 2.0])
+
+
+def _turn(points: np.ndarray, angle: float, reflect: bool = False) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    rotation = np.array([[c, -s], [s, c]]) @ (np.diag([1.0, -1.0]) if reflect else np.eye(2))
+    return (points - points.mean(axis=0)) @ rotation + points.mean(axis=0) + np.array([0.3, -0.2])
+
+
+@pytest.mark.parametrize("reflect", [False, True])
+def test_an_aligned_pca_map_lands_on_the_other_models_map_and_still_decodes_exactly(reflect):
+    """The autoencoder's map turned onto the VAE's: where its test images land on the other map is recovered (up to
+    the other map's shift), no scaling, and every place still decodes to the code the plane puts there."""
+    codes = (RNG.normal(size=(300, 16)) * np.linspace(3, 0.2, 16)).astype(np.float32)
+    lmap = LatentMap("pca").fit(codes)
+    reference = _turn(lmap.points_.astype(np.float64), 2.1, reflect)
+    aligned = lmap.aligned_to(reference)
+    moved = aligned.points_ - aligned.points_.mean(axis=0)
+    np.testing.assert_allclose(moved, reference - reference.mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(aligned.transform(codes), aligned.points_, atol=1e-5)
+    for i in (0, 42, 299):  # the same image's place decodes to the same code on both versions of the map
+        np.testing.assert_allclose(aligned.code_at(aligned.points_[i]), lmap.code_at(lmap.points_[i]), atol=1e-4)
+    assert np.allclose(lmap.points_, LatentMap("pca").fit(codes).points_), "the map it was turned from is unchanged"
+
+
+def test_an_aligned_tsne_map_turns_its_points_and_decodes_every_place_as_before():
+    codes = RNG.normal(size=(120, 8)).astype(np.float32)
+    points = RNG.normal(size=(120, 2)).astype(np.float32) * 10
+    lmap = LatentMap("tsne").fit(codes, points)
+    aligned = lmap.aligned_to(_turn(points.astype(np.float64), -0.7))
+    centre = points.mean(axis=0)
+    rotation = np.linalg.lstsq(points - centre, aligned.points_ - centre, rcond=None)[0]
+    np.testing.assert_allclose(rotation @ rotation.T, np.eye(2), atol=1e-4)  # a rotation about the centre
+    for xy in ([0.0, 0.0], [5.0, -3.0], points[7]):  # a place and its turned place decode to the same code
+        turned = (np.asarray(xy, np.float64) - centre) @ rotation + centre
+        np.testing.assert_allclose(aligned.code_at(turned), lmap.code_at(np.asarray(xy)), atol=1e-4)
+
+
+def test_a_2d_latent_plane_is_never_turned():
+    codes = RNG.normal(size=(50, 2)).astype(np.float32)
+    lmap = LatentMap("pca").fit(codes)
+    assert lmap.aligned_to(_turn(codes.astype(np.float64), 1.0)) is lmap
+    with pytest.raises(ValueError, match="same 50 images"):
+        lmap.aligned_to(np.zeros((3, 2)))

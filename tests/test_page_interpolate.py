@@ -106,12 +106,15 @@ def test_the_path_on_the_latent_map_opens_on_demand_with_both_ends_as_stars():
     assert not at.exception
     (element,) = at.get("bidi_component")
     header, _ = unpack_message(element.proto.bytes)
+    reference = None
     for m, name in zip(header["maps"], ["mnist5k-vae-16", "mnist5k-ae-16"], strict=True):
         assert [k["kind"] for k in m["marks"]] == ["path"] * 14 + ["code"] * 2, "linear and spherical, then both ends"
         assert [k["label"] for k in m["marks"][:14:7]] == ["the linear path", "the spherical path"]
         assert m["marks"][-2]["label"].startswith("start #5 (") and m["marks"][-1]["label"].startswith("end #17 (")
         mu = load_latents(Path(os.environ["VAE_EXPLORER_CHECKPOINTS"]) / f"{name}.safetensors")["mu"]
-        lmap = LatentMap("pca").fit(mu)  # the map the browser draws
+        lmap = LatentMap("pca").fit(mu)  # the map the browser draws: the autoencoder's turned onto the VAE's
+        lmap = lmap if reference is None else lmap.aligned_to(reference)
+        reference = lmap.points_ if reference is None else reference
         want = lmap.transform(latent_path(mu[5], mu[17], 7, "spherical"))
         got = np.array([[k["x"], k["y"]] for k in m["marks"][7:14]])
         assert np.abs(got - want).max() < 1e-5

@@ -16,7 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.tiny_zoo import open_page as open_tiny_zoo_page
 from tests.tiny_zoo import tiny_checkpoints, zoo  # noqa: F401 (fixtures)
+from ui.loaders import checkpoint_catalog, latents
 from ui.map_component import unpack_message
+from vae_core.latent.map_decoding import LatentMap
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Latent_map.py")
 ASSETS: dict[str, np.ndarray] = {}  # every array asset a page sent (keys are content hashes: safe to share)
@@ -75,8 +77,15 @@ def test_two_maps_of_the_same_test_images_coloured_by_label():
     assert list(shown) == ["vae", "ae"]
     vae, ae = shown["vae"], shown["ae"]
     assert (vae["label"], ae["label"]) == ("VAE", "Autoencoder")
-    assert vae["title"] == "PCA · mnist5k-vae-16" and ae["title"] == "PCA · mnist5k-ae-16"
+    assert vae["title"] == "PCA · mnist5k-vae-16" and ae["title"] == "PCA, aligned to the VAE · mnist5k-ae-16"
     assert points(at, "vae").shape == points(at, "ae").shape == (500, 2)  # every test image, in both maps
+    ae_info = next(i for i in checkpoint_catalog() if i.name == "mnist5k-ae-16")
+    own = LatentMap("pca").fit(latents(ae_info).mu).points_
+    vae_points, ae_points = points(at, "vae"), points(at, "ae")
+    gap = lambda p: np.linalg.norm((p - p.mean(0)) - (vae_points - vae_points.mean(0)))  # noqa: E731
+    assert gap(ae_points) < gap(own), "the autoencoder's map is turned to put its images where the VAE's are"
+    radius = lambda p: np.linalg.norm(p - p.mean(0), axis=1)  # noqa: E731
+    np.testing.assert_allclose(radius(ae_points), radius(own), atol=1e-3)  # turned, never scaled
     assert len(ASSETS[vae["labels"]]) == 500 and vae["classes"] == [str(d) for d in range(10)]  # a legend entry each
     assert vae["prior"] is not None and ae["prior"] is None  # the prior's circles on the VAE's PCA map
     assert any("PCA plane through the mean code" in c.value for c in at.caption)

@@ -94,9 +94,12 @@ def test_where_it_lands_is_the_latent_map_with_the_images_code_as_a_star_and_the
     assert [k["kind"] for k in vae["marks"]] == ["sample"] * 8 + ["code"], "8 codes drawn from q(z|x), then the star"
     assert [k["kind"] for k in ae["marks"]] == ["code"], "the autoencoder has no cloud to sample"
     image = prepare(digit_png).result.image
+    reference = None
     for m in (vae, ae):
         path = CHECKPOINTS / f"{m['title'].split(' · ')[1]}.safetensors"
-        lmap = LatentMap("pca").fit(load_latents(path)["mu"])  # the map the browser draws
+        lmap = LatentMap("pca").fit(load_latents(path)["mu"])  # the map the browser draws: the autoencoder's turned
+        lmap = lmap if reference is None else lmap.aligned_to(reference)  # onto the VAE's, place for place
+        reference = lmap.points_ if reference is None else reference
         mu = image_posterior(load_checkpoint(path).model, image).mu
         star = m["marks"][-1]
         assert star["label"] == "your image"

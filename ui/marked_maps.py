@@ -44,12 +44,16 @@ def marked_maps(
     except DatasetUnavailable as e:
         st.info(f"The latent maps need the test images of this dataset: {e}")
         return False
-    shown = []
+    shown, reference = [], None
     for label, info, ckpt in models:
         lmap = pca_map(info)
+        aligned = reference is not None and lmap.latent_dim > 2 and lmap.points_.shape == reference.shape
+        if aligned:
+            lmap = lmap.aligned_to(reference)  # turned onto the first (the VAE's) map: compare place for place
+        reference = lmap.points_ if reference is None else reference
         if through is not None and label in through:
             lmap = lmap.through(through[label])
-        title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'} · {info.name}"
+        title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'}{', aligned to the VAE' * aligned} · {info.name}"
         vae = label == "VAE"  # the prior's circles: a VAE's codes are drawn towards N(0, I)
         shown.append(MapModel(ROLE[label], label, info, ckpt, lmap, title, prior=vae, marks=marks(label, lmap)))
     latent_map_component(

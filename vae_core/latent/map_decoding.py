@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .projection import LatentPCA, NeighbourInverse, TSNESettings, fit_tsne
+from .projection import LatentPCA, NeighbourInverse, TSNESettings, fit_tsne, procrustes_rotation
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE"}
 
@@ -85,6 +85,29 @@ class LatentMap:
         moved = copy.copy(self)
         moved.inverse_ = self.inverse_.through(code)
         return moved
+
+    def aligned_to(self, reference: np.ndarray) -> LatentMap:
+        """The same map turned (rotated or reflected about its centre, never scaled) so that its points land as close
+        as possible to ``reference`` (N, 2): where the same test images sit on another model's map. Two models'
+        maps can then be compared place for place. PCA: the plane's axes turn (``LatentPCA.align_to``), so
+        ``transform`` and ``code_at`` stay exact. t-SNE: the points turn and the neighbour inverse is refitted on
+        them (distances between points are unchanged, so every place decodes as before). A 2-D latent's plane is
+        returned as it is: its axes are the code's own coordinates, and turning them would hide that."""
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.shape != self.points_.shape:
+            raise ValueError(f"the reference must place the same {len(self.points_)} images (got {reference.shape})")
+        if self.method == "pca" and self.latent_dim == 2:
+            return self
+        turned = copy.copy(self)
+        if self.method == "pca":
+            turned.inverse_ = copy.deepcopy(self.inverse_).align_to(reference, self.codes_)
+            turned.points_ = turned.inverse_.transform(self.codes_).astype(np.float32)
+        else:
+            centre = self.points_.astype(np.float64).mean(axis=0)
+            rotation = procrustes_rotation(self.points_, reference)
+            turned.points_ = ((self.points_ - centre) @ rotation + centre).astype(np.float32)
+            turned.inverse_ = NeighbourInverse(self.k).fit(turned.points_, self.codes_)
+        return turned
 
     def nearest(self, xy: np.ndarray, k: int | None = None) -> np.ndarray:
         """Indices of the k mapped points nearest to xy, nearest first."""
