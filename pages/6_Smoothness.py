@@ -10,7 +10,8 @@ import streamlit as st
 
 from ui import contrast_text as text
 from ui.figures import png
-from ui.loaders import checkpoint_catalog, dataset, latents, model_key
+from ui.loaders import checkpoint_catalog, dataset, latents, load_model, model_key
+from ui.marked_maps import ROLE
 from ui.page import page
 from ui.safe_text import escape_markdown
 from ui.scoreboard_view import (
@@ -24,9 +25,9 @@ from ui.scoreboard_view import (
     scoreboard_tables,
     scores,
     traversal_strip,
-    validity_chart,
 )
 from ui.sidebar import ModelPair
+from ui.validity_maps import validity_maps
 from vae_core.evaluation.disentanglement import best_dimensions
 from vae_core.evaluation.measures import SPECS
 from vae_core.evaluation.scoreboard import Scores
@@ -45,30 +46,33 @@ def with_interval(scores: Scores, key: str) -> str:
     return f"{spec.format(scores.values.get(key))} {spec.format_interval(*scores.interval(key))}".strip()
 
 
-def latent_view(info: CheckpointInfo, label: str, height: int = 430) -> None:
-    """One model's validity map with its test codes on top, and what plane it shows."""
-    vmap = scores(info).validity_map
-    st.plotly_chart(
-        validity_chart(info, f"<b>{label}</b> · {info.name}", height), key=f"map_{label}_{info.name}", config=NO_BAR
+def plane_notes(models: list[tuple[str, CheckpointInfo]]) -> None:
+    """Under the maps: what each model's plane is, and what to do when there is no classifier to judge it."""
+    notes = []
+    for label, info in models:
+        vmap = scores(info).validity_map
+        if vmap is None:
+            st.info(
+                f"No classifier for {escape_markdown(info.dataset)}: the codes are shown without the confidence "
+                "behind them."
+            )
+            return
+        if info.latent_dim == 2:
+            notes.append(f"**{label}**: the latent plane itself (every place is a code)")
+        elif info.latent_dim == 1:
+            notes.append(f"**{label}**: a 1-D latent, along the horizontal axis")
+        else:
+            notes.append(
+                f"**{label}**: the plane through the codes' mean spanned by their first two principal components "
+                f"({100 * vmap.explained:.0f} % of their variance): the PCA map of its test codes"
+            )
+    st.caption(
+        " · ".join(notes) + ". Each cell of the background is the classifier's confidence on the image decoded at "
+        "its centre; hovering decodes the place under the cursor"
+        + (" (and the same place on the other map)" if len(models) > 1 else "")
+        + " in your browser, and its caption gives the cell's confidence. Dashed circles: 1, 2 and 3 standard "
+        "deviations of N(0, I), where the scoreboard's prior samples come from."
     )
-    if vmap is None:
-        st.info(
-            f"No classifier for {escape_markdown(info.dataset)}: the codes are shown without the confidence behind "
-            "them."
-        )
-    elif info.latent_dim == 1:
-        st.caption("A 1-D latent: its one dimension runs along the horizontal axis.")
-    elif vmap.plane == "pca":
-        st.caption(
-            f"Latent dim {info.latent_dim} > 2: this is the plane through the codes' mean spanned by their first two "
-            f"principal components ({100 * vmap.explained:.0f} % of their variance). Each grid point is mapped back "
-            "to a code with `LatentPCA.inverse_transform` and decoded."
-        )
-    else:
-        st.caption(
-            "The latent space itself. Dashed circle: |z| = 2, inside which N(0, I) puts 86 % of its samples. "
-            "Yellow line: classifier confidence 0.9."
-        )
 
 
 def scoreboard_section(pair: ModelPair) -> None:
@@ -154,7 +158,8 @@ def beta_scrubber(infos: list[CheckpointInfo]) -> None:
     st.markdown(f"**{short_label(info)}** ({escape_markdown(info.name)}): {stage_story(info)}")
     left, right = st.columns([3, 2])
     with left:
-        latent_view(info, short_label(info), height=460)
+        validity_maps([("beta", short_label(info), info, load_model(info))], key="beta_map")
+        plane_notes([(short_label(info), info)])
     sc = scores(info)
     with right:
         st.plotly_chart(kl_bars(sc.details.get("kl_per_dim") or []), key=f"kl_{info.name}", config=NO_BAR)
@@ -247,12 +252,12 @@ scoreboard_section(pair)
 
 st.header("Where the latent space decodes to something")
 st.markdown(
-    "Behind each map, the classifier's confidence on the image decoded at that point: **light** = a clear "
-    "example of a class, **dark** = nothing recognisable. The dots are the test images' codes."
+    "Behind each map, the classifier's confidence on the image decoded at that place: **white** = a confident "
+    "digit (0.9 or more), **lavender** = a guess, **dark** = nothing recognisable, a smudge. The dots are the test "
+    "images' codes. Hover a dark region and watch what the model draws there."
 )
-for col, (label, info, _) in zip(st.columns(len(pair.both())), pair.both(), strict=True):
-    with col:
-        latent_view(info, label)
+validity_maps([(ROLE[label], label, info, ckpt) for label, info, ckpt in pair.both()], key="maps")
+plane_notes([(label, info) for label, info, _ in pair.both()])
 
 st.header("The beta scrubber")
 st.markdown(

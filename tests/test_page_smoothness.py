@@ -93,10 +93,32 @@ def test_every_number_in_the_comparing_sentences_is_quoted_from_the_metrics_file
     assert row in fair
 
 
-def test_validity_maps_are_drawn_for_both_models(digits_page):
-    titles = _chart_titles(digits_page)
-    assert any("VAE" in t and "mnist5k-vae-16" in t for t in titles)
-    assert any("Autoencoder" in t and "mnist5k-ae-16" in t for t in titles)
+def _mounts(at: AppTest) -> list[dict]:
+    """The latent map components on the page, in order: what each was told this run."""
+    from ui.map_component import unpack_message
+
+    return [unpack_message(element.proto.bytes)[0] for element in at.get("bidi_component")]
+
+
+def test_one_component_shows_both_models_over_their_validity_maps(digits_page):
+    import numpy as np
+
+    assert not any("mnist5k-vae-16" in t for t in _chart_titles(digits_page)), "no plotly map any more"
+    maps = _mounts(digits_page)[0]["maps"]
+    assert [(m["role"], m["label"], m["title"]) for m in maps] == [
+        ("vae", "VAE", "PCA · mnist5k-vae-16"),
+        ("ae", "Autoencoder", "PCA · mnist5k-ae-16"),
+    ], "the VAE and the autoencoder side by side, in one mount"
+    for m, vmap in zip(maps, (s.validity_map for s in _files("mnist5k-vae-16", "mnist5k-ae-16")), strict=True):
+        assert m["background"]["name"] == "confidence" and "smudge" in m["background"]["legend"]
+        np.testing.assert_allclose(m["background"]["corners"], vmap.corners(), atol=1e-4)  # the map's own plane
+        assert m["prior"] is not None, "the prior's circles: where the scoreboard's samples come from"
+    assert _mounts(digits_page)[0]["pins"] is False, "nothing on this page follows a pin"
+    notes = [c.value for c in digits_page.caption if "Each cell of the background" in c.value]
+    assert len(notes) == 2, "under the two maps, and under the beta scrubber's map"
+    assert "(and the same place on the other map)" in notes[0] and "other map" not in notes[1]
+    assert "principal components" in notes[0]
+    assert any("**white** = a confident digit" in m.value for m in digits_page.markdown), "what the colours mean"
     assert any("shapes" in i.value for i in digits_page.info), "on digits, the shapes section says where to find it"
 
 
@@ -104,10 +126,13 @@ def test_beta_scrubber_changes_the_model_and_its_map(digits_page):
     at = digits_page
     slider = at.select_slider(key="beta_model_slider")
     assert slider.value == "mnist5k-vae-2"
-    assert not any("mnist5k-klonly-2" in t for t in _chart_titles(at))
+    beta = _mounts(at)[1]["maps"]
+    assert [m["title"] for m in beta] == ["latent plane · mnist5k-vae-2"] and beta[0]["background"] is not None
     slider.set_value("mnist5k-klonly-2").run()
     assert at.query_params["beta_model"] in ("mnist5k-klonly-2", ["mnist5k-klonly-2"]), "the choice is in the URL"
-    assert any("mnist5k-klonly-2" in t for t in _chart_titles(at)), "the latent map follows the slider"
+    beta = _mounts(at)[1]["maps"]
+    assert [m["title"] for m in beta] == ["latent plane · mnist5k-klonly-2"], "the latent map follows the slider"
+    assert beta[0]["background"]["grid"] != _mounts(at)[0]["maps"][0]["background"]["grid"]
     assert any("collapses onto the prior" in m.value for m in at.markdown)
     series = next(t.value for t in at.table if "Model" in t.value.columns)
     assert [plain(m) for m in series["Model"]][-2:] == ["KL only", "autoencoder (reference)"]

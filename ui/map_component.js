@@ -1,11 +1,12 @@
 // The latent map component: the VAE's and the autoencoder's maps side by side. Hovering decodes in the browser on
 // every animation frame, for the map under the pointer and for the other model at the same test image or place;
 // the only message to Python is a pin (a click, or Enter). Runs after live_pad_decoder.js (the decoder),
-// map_inverse.js, map_draw.js, map_view.js and map_worker.js in one ES module (see ui/map_component.py).
+// map_inverse.js, map_draw.js, map_layer.js, map_view.js and map_worker.js in one ES module (see ui/map_component.py).
 
 const LM = (globalThis.__vaeLatentMap ??= {});
 LM.assets ??= new Map(); // asset key -> Float32Array | Uint8Array | {atlas}: what Python sent this tab, once
 LM.weights ??= new Map(); // model key -> {manifest, bytes}: what the worker needs to build its copy of a decoder
+LM.live ??= new Set(); // the instances on the page (a page may mount several maps): for the test hooks below
 // hoverMs: from an input event's timeStamp to both maps' images painted; workMs: from handling it to painted.
 LM.stats ??= { hoverMs: [], workMs: [], frames: 0, firstDataAt: null, firstMapAt: null };
 const MAX_ASSETS = 64; // oldest dropped first (then asked for again through the "missing" trigger)
@@ -50,10 +51,11 @@ function createInstance(root) {
   const inst = {
     root, legend: root.querySelector(".mc-legend"), grid: root.querySelector(".mc-grid"),
     status: root.querySelector(".mc-status"), views: [], layout: "", legendKey: "", k: 5, palette: [], classes: [],
-    labels: null, hidden: new Set(), showImages: true, showPrior: true, atlas: null, tinted: null, tile: new Map(),
-    dpr: 1, colours: {}, active: null, linked: -1, pending: null, flushed: false, raf: 0, altTimer: 0,
+    labels: null, hidden: new Set(), showImages: true, showPrior: true, showLayer: true, atlas: null, tinted: null,
+    tile: new Map(), dpr: 1, colours: {}, active: null, linked: -1, pending: null, flushed: false, raf: 0, altTimer: 0,
     requested: new Set(), setTrigger: () => {}, pins: true,
   };
+  LM.live = new Set([...LM.live].filter((i) => i.root.isConnected)).add(inst);
   inst.dataOf = (m) => ({ points: LM.assets.get(m.points), codes: LM.assets.get(m.codes), n: m.n, dim: m.dim });
   inst.visible = (i) => !inst.hidden.has(inst.labels[i] % inst.palette.length);
   inst.className = (i) => inst.classes[inst.labels[i]] ?? String(inst.labels[i]);
@@ -126,13 +128,13 @@ function probe(inst, view, xy, record) {
       ? [other.data.points[2 * hit], other.data.points[2 * hit + 1]]
       : twin ? [twin.x, twin.y] : samePlace(view.data.points, other.data.points, n, xy[0], xy[1], inst.k, view.scratch);
     other.probe = place;
-    const caption = hit >= 0 ? `where test image #${hit} (${inst.className(hit)}) lies`
-      : twin ? `on ${twin.label}` : "at the same place";
+    const caption = (hit >= 0 ? `where test image #${hit} (${inst.className(hit)}) lies`
+      : twin ? `on ${twin.label}` : "at the same place") + layerNote(other.model, place);
     const code = markCode(twin) || codeAt(other.model.inverse, other.data, place[0], place[1], other.scratch);
     if (!showCodeRemote(inst, other, code, caption, record)) remote.push([other, code, caption]);
   }
   const code = markCode(mark) || codeAt(view.model.inverse, view.data, xy[0], xy[1], view.scratch);
-  showCode(inst, view, code, `under the cursor${on}`);
+  showCode(inst, view, code, `under the cursor${on}${layerNote(view.model, xy)}`);
   record.done();
   for (const [other, code, caption] of remote) showCode(inst, other, code, caption), record.done();
   inst.overlays();
@@ -206,6 +208,7 @@ function update(inst, message) {
   const { header: h, blobs } = unpackMessage(message);
   for (const [key, asset] of Object.entries(h.assets)) registerAsset(key, asset, blobs);
   const needed = [h.labels, h.atlas, h.worker, ...h.maps.flatMap((m) => [m.decoder, m.codes, m.points])];
+  needed.push(...h.maps.filter((m) => m.background).map((m) => m.background.grid));
   const missing = needed.filter((k) => !(LM.assets.has(k) || LP.models.has(k)));
   for (const k of inst.requested) if (!missing.includes(k)) inst.requested.delete(k);
   const ask = missing.filter((k) => !inst.requested.has(k));
@@ -224,10 +227,11 @@ function update(inst, message) {
   inst.palette = h.palette;
   inst.classes = h.classes;
   inst.labels = LM.assets.get(h.labels);
-  const legendKey = JSON.stringify([h.classes, h.palette, h.labels, h.maps.some((m) => m.prior)]);
+  const layer = h.maps.find((m) => m.background)?.background; // one legend entry: the maps share their layer's kind
+  const legendKey = JSON.stringify([h.classes, h.palette, h.labels, h.maps.some((m) => m.prior), layer?.legend]);
   if (legendKey !== inst.legendKey) {
     inst.legendKey = legendKey;
-    buildLegend(inst, h.maps.some((m) => m.prior));
+    buildLegend(inst, h.maps.some((m) => m.prior), layer);
   }
   const layout = JSON.stringify(h.maps.map((m) => [m.role, m.decoder, m.codes, m.points, m.method, m.title]));
   inst.pins = h.pins !== false;
@@ -255,21 +259,24 @@ function update(inst, message) {
   if (!inst.active) inst.rest();
 }
 
-// Test and benchmark hooks (tests/e2e, bench/): what a map shows, and where a map point is on the page.
+// Test and benchmark hooks (tests/e2e, bench/): what a map shows, and where a map point is on the page. A role is
+// looked for in the last map drawn, then in every other map on the page.
+const viewOf = (role) => [LM.current, ...LM.live].filter((i) => i && i.root.isConnected)
+  .map((i) => i.views.find((w) => w.model.role === role)).find(Boolean);
 LM.inspect = (role) => {
-  const v = LM.current.views.find((w) => w.model.role === role);
+  const v = viewOf(role);
   return {
     probe: v.probe, code: Array.from(v.code), caption: v.caption, alt: v.image.getAttribute("aria-label"),
     image: LP.decode(v.model.decoder, Array.from(v.code)), linked: LM.current.linked, pin: v.model.pin,
   };
 };
 LM.clientPoint = (role, x, y) => {
-  const v = LM.current.views.find((w) => w.model.role === role), r = v.canvas.getBoundingClientRect();
+  const v = viewOf(role), r = v.canvas.getBoundingClientRect();
   const [px, py] = toScreen(v, x, y);
   return { x: r.left + px, y: r.top + py };
 };
 LM.testImage = (role, i) => {
-  const p = LM.current.views.find((w) => w.model.role === role).data.points;
+  const p = viewOf(role).data.points;
   return [p[2 * i], p[2 * i + 1]];
 };
 LM.resetStats = () => Object.assign(LM.stats, { hoverMs: [], workMs: [], frames: 0 });

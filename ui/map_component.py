@@ -10,7 +10,9 @@ weighted nearest codes). Hovering and zooming send nothing to the server; a clic
 that is the only message: one rerun, so the page below can follow the pin (a page without anything to follow passes
 ``on_pin=None``: a click then holds the place in the browser alone). A map can carry **marks** drawn over its dots:
 an image's own code (a star), codes drawn from q(z|x) (hollow dots), a path between two codes (a line through its
-points); they travel in the small JSON header, and the map's first view fits them too.
+points); they travel in the small JSON header, and the map's first view fits them too. A map can also carry a
+**background** under its dots (``ui.map_layers.Background``: a grid of values over the map's plane, such as the
+classifier's confidence on what each place decodes to), sent once per tab as a uint8 asset.
 
 What the browser needs per model (decoder weights, codes, map points) and per dataset (labels, a PNG atlas of the
 test images) travels as named assets, once per browser tab: the session remembers which asset keys it sent
@@ -40,12 +42,16 @@ from vae_core.store.checkpoints import Checkpoint
 
 from .figures import PALETTE, to_uint8
 from .live_pad import decoder_payload, pack_message
+from .map_layers import MARK_KINDS, Background, Mark, marks_at
+
+__all__ = ["MARK_KINDS", "Background", "MapModel", "MapTransfer", "Mark", "Pin", "latent_map_component", "marks_at"]
 
 _HERE = Path(__file__).parent
-# One ES module: the live pad's decoder, then the map's inverse, drawing, one map's events, the worker's client and
-# the component. The decoder's text also travels once per tab as an asset: a Web Worker runs a second copy of it.
+# One ES module: the live pad's decoder, then the map's inverse, drawing, its background layer, one map's events, the
+# worker's client and the component. The decoder's text also travels once per tab as an asset: a Web Worker runs a
+# second copy of it.
 _DECODER = (_HERE / "live_pad_decoder.js").read_text(encoding="utf-8")
-_JS = ("map_inverse.js", "map_draw.js", "map_view.js", "map_worker.js", "map_component.js")
+_JS = ("map_inverse.js", "map_draw.js", "map_layer.js", "map_view.js", "map_worker.js", "map_component.js")
 _HTML = (
     '<div class="mc-root"><div class="mc-legend" role="group" aria-label="What the maps show"></div>'
     '<div class="mc-grid"></div><div class="mc-status" role="status" aria-live="polite"></div></div>'
@@ -64,41 +70,6 @@ METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "plane": "latent plane"}
 AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z1", "z2")}  # z1, z2 on every page
 
 
-MARK_KINDS = ("code", "sample", "path")  # what map_draw.js knows how to draw
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A place drawn over a map, in that map's coordinates (``LatentMap.transform`` of a code): ``"code"``, an image's
-    own code (a star with its label); ``"sample"``, a code drawn from q(z|x) (a hollow dot); ``"path"``, one step of
-    a path (a small square; consecutive path marks with the same label are one line). The label reads after "on":
-    hovering it says "under the cursor, on {label}". With its ``code``, hovering the mark decodes that code itself
-    (a PCA map of a larger latent would decode the code on its plane), and the other map its mark of the same
-    kind, label and rank (the other model's code of the same image, the same step of its path)."""
-
-    x: float
-    y: float
-    kind: str
-    label: str
-    code: tuple[float, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in MARK_KINDS:
-            raise ValueError(f"a mark's kind is one of {', '.join(MARK_KINDS)} (got {self.kind!r})")
-        if not (math.isfinite(self.x) and math.isfinite(self.y)):
-            raise ValueError(f"a mark needs a finite place on the map (got {self.x}, {self.y})")
-
-
-def marks_at(lmap: LatentMap, codes: np.ndarray, kind: str, label: str) -> tuple[Mark, ...]:
-    """One mark per code (M, D), where ``lmap`` places it: the map the component draws, so the mark sits exactly
-    where hovering decodes that code (PCA maps and a 2-D latent's plane only; see ``LatentMap.transform``)."""
-    codes = np.atleast_2d(np.asarray(codes, dtype=np.float64))
-    return tuple(
-        Mark(float(x), float(y), kind, label, tuple(float(v) for v in z))
-        for (x, y), z in zip(lmap.transform(codes), codes, strict=True)
-    )
-
-
 @dataclass(frozen=True)
 class MapModel:
     """One map of the component: a model, its map of the test codes, and its pin."""
@@ -112,6 +83,7 @@ class MapModel:
     pin: int | tuple[float, float] | None = None  # a test image, or a place on this map
     prior: bool = False  # draw the prior N(0, I)'s 1/2/3-sigma circles (a VAE's PCA map)
     marks: tuple[Mark, ...] = ()  # drawn over the dots, in this map's coordinates
+    background: Background | None = None  # drawn under the dots (the legend's toggle hides it)
 
     def __post_init__(self) -> None:
         for mark in self.marks:
@@ -243,6 +215,8 @@ def latent_map_component(
         codes = _array_asset("codes", m.lmap.codes_, "f32")
         points = _array_asset("points", m.lmap.points_, "f32")
         own += add(*codes) + add(*points)
+        layer = _array_asset("layer", m.background.grid_bytes(), "u8") if m.background else None
+        own += add(*layer) if layer else 0
         first_load[m.role] = own + shared_bytes // max(1, len(models))
         method = m.method
         maps.append(
@@ -262,6 +236,7 @@ def latent_map_component(
                 "prior": prior_centre(m.lmap) if m.prior and m.lmap.method == "pca" else None,
                 "pin": _pin_json(m.pin),
                 "marks": [{"x": k.x, "y": k.y, "kind": k.kind, "label": k.label, "code": k.code} for k in m.marks],
+                "background": m.background.header(layer[0]) if m.background and layer else None,
             }
         )
     header = {

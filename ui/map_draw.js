@@ -1,6 +1,6 @@
-// Drawing the latent map: the still background (prior circles, the test codes as dots, thumbnails of test images,
-// then the marks Python placed: an image's code, samples of q(z|x), a path), redrawn only when the view changes, and
-// the overlay of every frame (pin, probe, linked ring) on top of it.
+// Drawing the latent map: the still background (a background layer, prior circles, the test codes as dots, thumbnails
+// of test images, then the marks Python placed: an image's code, samples of q(z|x), a path), redrawn only when the
+// view changes, and the overlay of every frame (pin, probe, linked ring) on top of it.
 // Canvases are sized in device pixels (CSS size x devicePixelRatio), so the map is crisp on a high-DPI projector.
 // Part of the latent map's ES module (see ui/map_component.py): after map_inverse.js, before map_component.js.
 
@@ -93,7 +93,7 @@ function drawPriorCircles(ctx, view, colour) {
   ctx.restore();
 }
 
-/** The still layer: background, prior circles, dots of the visible classes, thumbnails spread over the view. */
+/** The still layer: background, its layer, prior circles, dots of the visible classes, thumbnails over the view. */
 function drawBackground(view, inst) {
   const dpr = inst.dpr, size = view.size, m = view.model, data = view.data;
   const bg = (view.bg ??= document.createElement("canvas"));
@@ -102,6 +102,7 @@ function drawBackground(view, inst) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = inst.colours.background;
   ctx.fillRect(0, 0, size, size);
+  drawLayer(ctx, view, inst); // under everything else (map_layer.js)
   if (m.prior && inst.showPrior) drawPriorCircles(ctx, view, inst.colours.text);
   const labels = inst.labels, palette = inst.palette, pts = data.points;
   ctx.globalAlpha = 0.7;

@@ -68,7 +68,8 @@ function buildView(inst, model) {
 /** The map's accessible name: what it shows (its marks too) and what the pointer and the keys do on it. */
 function mapLabel(inst, view) {
   const m = view.model, marks = (m.marks || []).filter((k) => k.kind === "code");
-  const marked = marks.map((k) => ` A star marks ${k.label} at ${fmtXY([k.x, k.y])}.`).join("");
+  const marked = marks.map((k) => ` A star marks ${k.label} at ${fmtXY([k.x, k.y])}.`).join("") +
+    (m.background ? ` Behind the dots: ${m.background.legend}.` : "");
   return `${m.label} latent map (${m.method_name}) of ${view.data.n} test images.${marked} Hover, or use the arrow ` +
     `keys, to decode a place; click or press Enter to ${inst.pins ? "pin" : "hold"} it; drag to pan; the wheel, + ` +
     "and - zoom; 0 fits.";
@@ -91,9 +92,9 @@ function zoomAt(inst, view, factor, px = view.size / 2, py = view.size / 2) {
   inst.redraw(view);
 }
 
-/** Show every test code and every mark (the first view, "Fit", the 0 key). */
+/** Show every test code, every mark and the background layer (the first view, "Fit", the 0 key). */
 function fitView(inst, view) {
-  view.cam = fitCamera(view.data.points, view.data.n, view.size, view.model.marks);
+  view.cam = fitCamera(view.data.points, view.data.n, view.size, [...view.model.marks, ...layerCorners(view.model)]);
   view.fitted = true;
   inst.redraw(view);
 }
@@ -186,14 +187,15 @@ function altText(view) {
   return `${view.model.label}: image decoded ${view.caption}${where}`;
 }
 
-/** The legend's toggles: one per class (in its colour), the test images' thumbnails, the prior's circles. */
-function buildLegend(inst, anyPrior) {
+/** The legend's toggles: one per class (in its colour), the test images' thumbnails, the prior's circles and the
+ * background layer (its colour ramp as the swatch). */
+function buildLegend(inst, anyPrior, layer) {
   inst.legend.replaceChildren();
   const toggle = (text, pressed, onChange, swatch) => {
     const b = el("button", "mc-toggle", inst.legend);
     b.type = "button";
     b.setAttribute("aria-pressed", String(pressed));
-    if (swatch) el("span", "mc-swatch", b).style.background = swatch;
+    if (swatch) el("span", `mc-swatch${swatch.includes("gradient") ? " mc-ramp" : ""}`, b).style.background = swatch;
     b.append(text);
     b.addEventListener("click", () => {
       const on = b.getAttribute("aria-pressed") !== "true";
@@ -207,4 +209,5 @@ function buildLegend(inst, anyPrior) {
   });
   toggle("test images", inst.showImages, (on) => (inst.showImages = on));
   if (anyPrior) toggle("prior 1/2/3\u03c3", inst.showPrior, (on) => (inst.showPrior = on));
+  if (layer) toggle(layer.legend, inst.showLayer, (on) => (inst.showLayer = on), rampCss(layer.ramp));
 }

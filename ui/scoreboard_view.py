@@ -1,5 +1,5 @@
 """The Smoothness lab's Streamlit parts: cached scoreboards (precomputed beside a checkpoint, else computed once)
-and its figures: the validity map, the scoreboard table, label and KL bars, the factor heatmap, traversals."""
+and its figures: the scoreboard table, label and KL bars, the factor heatmap, traversals."""
 
 from __future__ import annotations
 
@@ -13,18 +13,13 @@ from vae_core.evaluation.disentanglement import traversal, traversal_values
 from vae_core.evaluation.measures import GROUPS, SCOREBOARD, MetricSpec
 from vae_core.evaluation.results import load_or_compute_scores, metrics_path, read_scores
 from vae_core.evaluation.scoreboard import Scores
-from vae_core.evaluation.validity import ValidityMap
 from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.model import VAE
 from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.disk import content_hash
 
-from .figures import PALETTE
-from .loaders import dataset, latents, load_model, model_key
+from .loaders import dataset, load_model, model_key
 
-# Confidence: dark where nothing recognisable decodes, light where the classifier is sure.
-CONFIDENCE_SCALE = [[0.0, "#1f1d2b"], [0.5, "#5b4f8a"], [0.8, "#b7a9e0"], [0.9, "#e9e4fa"], [1.0, "#ffffff"]]
-THRESHOLD_COLOUR = "#f2c14e"
 MODEL_COLOURS = ("#0072B2", "#D55E00")
 NO_BAR = {"displayModeBar": False}
 
@@ -49,79 +44,11 @@ def scores(info: CheckpointInfo) -> Scores:
     return _scores(str(info.path), model_key(info), content_hash(metrics_path(info.path)), info.shipped, info)
 
 
-def validity_chart(info: CheckpointInfo, title: str, height: int) -> go.Figure:
-    """``validity_figure`` of a checkpoint, built once per process and file version (shared: never mutate it)."""
-    return _validity_chart(str(info.path), model_key(info), content_hash(metrics_path(info.path)), title, height, info)
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _validity_chart(
-    path: str, version: str, metrics_version: str, title: str, height: int, _info: CheckpointInfo
-) -> go.Figure:
-    # Building and checking this figure (a confidence grid, its contour and every test code) was half of the
-    # Smoothness page's server time on each rerun; st.plotly_chart only reads the figure (to_dict copies it).
-    vmap, lat = scores(_info).validity_map, latents(_info)
-    points = vmap.project(lat.mu) if vmap is not None else lat.pca
-    names = dataset(_info.dataset).class_names
-    return validity_figure(vmap, points, np.asarray(lat.labels), names, title, height)
-
-
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
     fig.update_layout(
         title={"text": title, "font": {"size": 13}}, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, **kw
     )
     return fig
-
-
-def validity_figure(
-    vmap: ValidityMap | None, points: np.ndarray, labels: np.ndarray, names: tuple[str, ...], title: str, height: int
-) -> go.Figure:
-    """The classifier's confidence as a heatmap with its 0.9 contour, and the test codes on top by label."""
-    fig = go.Figure()
-    if vmap is not None:
-        fig.add_heatmap(
-            x=vmap.xs,
-            y=vmap.ys,
-            z=vmap.confidence,
-            zmin=0,
-            zmax=1,
-            colorscale=CONFIDENCE_SCALE,
-            colorbar={"title": {"text": "confidence"}, "len": 0.75, "thickness": 12},
-            customdata=np.asarray(names, dtype=object)[vmap.label],
-            hovertemplate="decodes to %{customdata} (confidence %{z:.2f})<extra></extra>",
-        )
-        fig.add_contour(
-            x=vmap.xs,
-            y=vmap.ys,
-            z=vmap.confidence,
-            showscale=False,
-            hoverinfo="skip",
-            contours={"start": 0.9, "end": 0.9, "coloring": "none"},
-            showlegend=False,
-            line={"color": THRESHOLD_COLOUR, "width": 1.5},
-        )
-        fig.update_xaxes(range=[vmap.xs[0], vmap.xs[-1]], showgrid=False, zeroline=False)
-        fig.update_yaxes(range=[vmap.ys[0], vmap.ys[-1]], showgrid=False, zeroline=False)
-    for c in np.unique(labels):
-        sel = labels == c
-        colour = PALETTE[c % len(PALETTE)]
-        marker = {"size": 4, "opacity": 0.85, "color": colour, "line": {"width": 0.4, "color": "white"}}
-        fig.add_scatter(
-            x=points[sel, 0], y=points[sel, 1], mode="markers", name=names[c], marker=marker, hoverinfo="name"
-        )
-    latent_plane = vmap is None or vmap.plane == "latent"
-    if vmap is not None and latent_plane:
-        fig.add_shape(type="circle", x0=-2, y0=-2, x1=2, y1=2, line={"color": THRESHOLD_COLOUR, "dash": "dash"})
-    axes = ("z1", "z2") if latent_plane else ("PC 1", "PC 2")
-    return _layout(
-        fig,
-        title,
-        height,
-        xaxis_title=axes[0],
-        yaxis_title=axes[1],
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.2, "font": {"size": 11}, "title": {"text": "test codes:"}},
-    )
 
 
 NBSP = "\u00a0"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..latent.map_decoding import LatentMap
 from ..latent.projection import LatentPCA
 from .classifier import Classifier, predict_proba
 from .smoothness import Decodes, decode_means
@@ -67,9 +68,42 @@ class ValidityMap:
     pca: LatentPCA | None = None
     explained: float = 1.0  # share of the codes' variance the plane shows
 
-    def project(self, codes: np.ndarray) -> np.ndarray:
-        """Codes (N, D) -> points (N, 2) on this plane."""
-        return np.asarray(codes, np.float32)[:, :2] if self.pca is None else self.pca.transform(codes)
+    def codes_at(self, points: np.ndarray) -> np.ndarray:
+        """Points (M, 2) on this plane -> the codes (M, D) they stand for: the grid's own way back."""
+        points = np.asarray(points, np.float64)
+        return points.astype(np.float32) if self.pca is None else self.pca.inverse_transform(points)
+
+    def corners(self) -> np.ndarray:
+        """The grid drawn as an image (row 0 at the top: the largest y), its top-left, top-right and bottom-left
+        corners on this plane, (3, 2): each grid point is the centre of a cell, half a step from the image's edge."""
+        dx, dy = (
+            (self.xs[-1] - self.xs[0]) / max(len(self.xs) - 1, 1),
+            (self.ys[-1] - self.ys[0]) / max(len(self.ys) - 1, 1),
+        )
+        x0, x1 = self.xs[0] - dx / 2, self.xs[-1] + dx / 2
+        y0, y1 = self.ys[0] - dy / 2, self.ys[-1] + dy / 2
+        return np.array([[x0, y1], [x1, y1], [x0, y0]], dtype=np.float64)
+
+    def corners_on(self, lmap: LatentMap, tol: float = 1e-4) -> np.ndarray | None:
+        """Where this grid's image lands on a PCA map ``lmap`` (its ``corners``, placed with ``lmap.transform``), so a
+        cell is drawn exactly where the map decodes the code that cell was decoded at; None when ``lmap`` is another
+        plane (a different mean or span: the grid's codes are not on the map). The plane is affine, so three corners
+        that come back unchanged (``lmap.code_at``) mean every point does."""
+        codes = self.codes_at(self.corners()).astype(np.float64)
+        if lmap.method != "pca" or codes.shape[1] != lmap.latent_dim:
+            return None
+        placed = lmap.transform(codes).astype(np.float64)
+        back = lmap.inverse_.inverse_transform(placed).astype(np.float64)
+        scale = max(1.0, float(np.abs(codes).max()))
+        return placed if np.abs(back - codes).max() <= tol * scale else None
+
+    def plane_map(self, codes: np.ndarray) -> LatentMap:
+        """A PCA map of ``codes`` on this grid's own plane (a 2-D latent: the latent plane), for when the usual map of
+        the codes is another plane: ``corners_on`` of it always places the grid."""
+        lmap = LatentMap("pca").fit(codes)
+        if self.pca is not None:
+            lmap.inverse_, lmap.points_ = self.pca, self.pca.transform(lmap.codes_)
+        return lmap
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
