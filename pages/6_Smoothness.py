@@ -69,7 +69,7 @@ def plane_notes(models: list[tuple[str, CheckpointInfo]]) -> None:
     st.caption(
         " · ".join(notes) + ". Each cell of the background is the classifier's confidence on the image decoded at "
         "its centre; hovering decodes the place under the cursor"
-        + (" (and the same place on the other map)" if len(models) > 1 else "")
+        + (" (and the other map the place among the same test images)" if len(models) > 1 else "")
         + " in your browser, and its caption gives the cell's confidence. Dashed circles: 1, 2 and 3 standard "
         "deviations of N(0, I), where the scoreboard's prior samples come from."
     )

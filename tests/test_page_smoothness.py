@@ -116,7 +116,7 @@ def test_one_component_shows_both_models_over_their_validity_maps(digits_page):
     assert _mounts(digits_page)[0]["pins"] is False, "nothing on this page follows a pin"
     notes = [c.value for c in digits_page.caption if "Each cell of the background" in c.value]
     assert len(notes) == 2, "under the two maps, and under the beta scrubber's map"
-    assert "(and the same place on the other map)" in notes[0] and "other map" not in notes[1]
+    assert "(and the other map the place among the same test images)" in notes[0] and "other map" not in notes[1]
     assert "principal components" in notes[0]
     assert any("**white** = a confident digit" in m.value for m in digits_page.markdown), "what the colours mean"
     assert any("shapes" in i.value for i in digits_page.info), "on digits, the shapes section says where to find it"

@@ -83,7 +83,7 @@ def test_a_background_is_a_grid_in_0_1_with_three_corners():
     with pytest.raises(ValueError, match="3 finite corners"):
         Background(np.zeros((4, 4)), corners[:2], "confidence", "legend")
     assert Background(np.array([[0.0, 1.0]]), corners, "c", "l").grid_bytes().tolist() == [[0, 255]]
-    assert ramp_colour(CONFIDENCE_RAMP, 0.0) == (0x1F, 0x1D, 0x2B) and ramp_colour(CONFIDENCE_RAMP, 1.0) == (255,) * 3
+    assert ramp_colour(CONFIDENCE_RAMP, 0.0) == (0x14, 0x12, 0x20) and ramp_colour(CONFIDENCE_RAMP, 1.0) == (255,) * 3
     assert ramp_colour(CONFIDENCE_RAMP, 0.85) == (0xD0, 0xC6, 0xED), "halfway between the 0.8 and 0.9 stops"
 
 

@@ -47,8 +47,12 @@ def marks_at(lmap: LatentMap, codes: np.ndarray, kind: str, label: str) -> tuple
 
 
 # The classifier's confidence, dark to light: dark where nothing recognisable decodes, white where it is sure; the
-# step from lavender to near-white at 0.9 is the threshold of "a confident digit" on the scoreboard.
-CONFIDENCE_RAMP = ((0.0, "#1f1d2b"), (0.5, "#5b4f8a"), (0.8, "#b7a9e0"), (0.9, "#e9e4fa"), (1.0, "#ffffff"))
+# steep rise from lavender to near-white ends at 0.9, the scoreboard's threshold of "a confident digit". The top class
+# of K classes is never below 1/K (0.1 for digits; the lowest cell of the shipped 2-D autoencoder's map is 0.26), so
+# the ramp stays dark up to 0.3.
+CONFIDENCE_RAMP = (
+    (0.0, "#141220"), (0.3, "#2a2540"), (0.6, "#5b4f8a"), (0.8, "#b7a9e0"), (0.9, "#e9e4fa"), (1.0, "#ffffff"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
