@@ -74,7 +74,7 @@ AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z1", "
 class MapModel:
     """One map of the component: a model, its map of the test codes, and its pin."""
 
-    role: str  # "vae" or "ae": the map's query parameter (?vae_at=) and how a pin comes back
+    role: str  # "vae" or "ae": the map's query parameter (?vae_at=) and how a pin comes back; unique on a page
     label: str  # "VAE" or "Autoencoder": the map's heading
     info: CheckpointInfo
     checkpoint: Checkpoint
