@@ -12,7 +12,8 @@ from vae_core.store.catalog import CheckpointInfo
 
 from .latent_map import latent_map
 from .loaders import dataset, latents, load_model
-from .map_component import MapModel, latent_map_component
+from .map_component import MapModel
+from .marked_maps import mount_test_maps
 
 ROLE = {"VAE": "vae", "Autoencoder": "ae"}
 
@@ -36,13 +37,4 @@ def hover_maps(models: Sequence[tuple[str, CheckpointInfo]], pins: dict[str, np.
                 prior=label == "VAE",
             )
         )
-    ds = dataset(models[0][1].dataset)
-    latent_map_component(
-        shown,
-        dataset_name=ds.name,
-        labels=np.asarray(latents(models[0][1]).labels),
-        class_names=ds.class_names,
-        images=ds.test_x,
-        on_pin=lambda _pin: None,
-        key=key,
-    )
+    mount_test_maps(shown, dataset(models[0][1].dataset), key=key, on_pin=lambda _pin: None)

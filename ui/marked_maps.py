@@ -11,14 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import streamlit as st
 
-from vae_core.data import DatasetUnavailable
+from vae_core.data import Dataset, DatasetUnavailable
 from vae_core.latent.map_decoding import LatentMap
 from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.checkpoints import Checkpoint
 
 from .latent_map import latent_map
 from .loaders import dataset, latents
-from .map_component import MapModel, Mark, latent_map_component
+from .map_component import MapModel, Mark, Pin, latent_map_component
 
 ROLE = {"VAE": "vae", "Autoencoder": "ae"}
 
@@ -56,13 +56,21 @@ def marked_maps(
         title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'}{', aligned to the VAE' * aligned} · {info.name}"
         vae = label == "VAE"  # the prior's circles: a VAE's codes are drawn towards N(0, I)
         shown.append(MapModel(ROLE[label], label, info, ckpt, lmap, title, prior=vae, marks=marks(label, lmap)))
+    mount_test_maps(shown, ds, key=key)
+    return True
+
+
+def mount_test_maps(
+    shown: Sequence[MapModel], ds: Dataset, *, key: str, on_pin: Callable[[Pin], None] | None = None
+) -> None:
+    """Mount the maps ``shown`` of the test images of ``ds`` (labels from the first model's latents), side by side;
+    ``on_pin=None`` keeps a click in the browser (no rerun)."""
     latent_map_component(
         shown,
         dataset_name=ds.name,
-        labels=np.asarray(latents(models[0][1]).labels),
+        labels=np.asarray(latents(shown[0].info).labels),
         class_names=ds.class_names,
         images=ds.test_x,
-        on_pin=None,
+        on_pin=on_pin,
         key=key,
     )
-    return True

@@ -18,8 +18,8 @@ from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.checkpoints import Checkpoint
 
 from .loaders import dataset, latents
-from .map_component import Background, MapModel, latent_map_component
-from .marked_maps import pca_map
+from .map_component import Background, MapModel
+from .marked_maps import mount_test_maps, pca_map
 from .scoreboard_view import scores
 
 CONFIDENT = 0.9  # the ramp's step to near-white (ui.map_layers.CONFIDENCE_RAMP) and the scoreboard's threshold
@@ -55,13 +55,5 @@ def validity_maps(models: Sequence[tuple[str, str, CheckpointInfo, Checkpoint]],
             lmap, background = validity_layer(vmap, lmap, latents(info).mu)
         title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'} \u00b7 {info.name}"
         shown.append(MapModel(role, label, info, ckpt, lmap, title, prior=True, background=background))
-    latent_map_component(
-        shown,
-        dataset_name=ds.name,
-        labels=np.asarray(latents(models[0][2]).labels),
-        class_names=ds.class_names,
-        images=ds.test_x,
-        on_pin=None,
-        key=key,
-    )
+    mount_test_maps(shown, ds, key=key)
     return shown
