@@ -27,6 +27,7 @@ import json
 import os
 import random
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -159,14 +160,18 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
 
 
+def server_for(args: argparse.Namespace) -> tuple[subprocess.Popen | None, str, int]:
+    """(our server process or None, its URL, its pid): the running server of ``--url``/``--server-pid`` (as
+    bench_latent_map.py --classroom passes it, to measure a tab beside the class), else a new one on a free port."""
+    if args.url:
+        return None, args.url.rstrip("/"), args.server_pid
+    port = free_port()
+    proc = start_server(port)
+    return proc, f"http://127.0.0.1:{port}", proc.pid
+
+
 async def run(args: argparse.Namespace) -> int:
-    proc = None
-    if args.url:  # a server someone else started (bench_latent_map.py --classroom measures a tab beside us)
-        url, server_pid = args.url.rstrip("/"), args.server_pid
-    else:
-        port = free_port()
-        proc = start_server(port)
-        url, server_pid = f"http://127.0.0.1:{port}", proc.pid
+    proc, url, server_pid = server_for(args)
     memory: list[tuple[float, float, str]] = []
     kinds = ("navigate", "click", "release", "upload")
     stats: dict = {k: [] for k in kinds} | {"errors": [], "bytes": 0, "finished": 0}

@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 sys.path.insert(0, str(REPO / "bench"))
 
-from conftest import BENIGN_404, CHROMIUM_FLAGS, find_chromium, free_port, start_server, wait_healthy  # noqa: E402
-from load_classroom import pct, rss_mb  # noqa: E402
+from conftest import BENIGN_404, CHROMIUM_FLAGS, find_chromium, wait_healthy  # noqa: E402
+from load_classroom import pct, rss_mb, server_for  # noqa: E402
 
 PAGES = ["", "Latent_map", "Latent_sliders", "Upload", "Smoothness"]
 IDLE_JS = (
@@ -113,13 +113,7 @@ async def student(i: int, browser, url: str, rounds: int, upload: Path, stats: d
 async def run(args: argparse.Namespace) -> int:
     from playwright.async_api import async_playwright
 
-    proc = None
-    if args.url:  # a server someone else started (bench_latent_map.py --classroom measures a tab beside us)
-        url, server_pid = args.url.rstrip("/"), args.server_pid
-    else:
-        port = free_port()
-        proc = start_server(port)
-        url, server_pid = f"http://127.0.0.1:{port}", proc.pid
+    proc, url, server_pid = server_for(args)
     memory: list[tuple[float, float, str]] = []
     start = time.perf_counter()
     stats: dict[str, list] = {"navigate": [], "click": [], "upload": [], "errors": [], "console": []}
