@@ -265,19 +265,6 @@ function update(inst, message) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  const root = parentElement.querySelector(".lp-root");
-  if (!root || !data) return undefined;
-  LP.stats.firstDataAt ??= performance.now();
-  let inst = INSTANCES.get(root);
-  if (!inst) {
-    inst = createInstance(root);
-    INSTANCES.set(root, inst);
-  }
-  inst.setTrigger = setTriggerValue;
-  update(inst, data);
-  return () => {
-    if (inst.raf) cancelAnimationFrame(inst.raf);
-    inst.raf = 0;
-  };
+  if (component.data) LP.stats.firstDataAt ??= performance.now();
+  return mountOnce(component, ".lp-root", INSTANCES, createInstance, update);
 }

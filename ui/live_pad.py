@@ -42,8 +42,10 @@ _component = st.components.v2.component(
     "vae_explorer_live_pad",
     html=_HTML,
     css=(_HERE / "live_pad.css").read_text(encoding="utf-8"),
-    # One ES module: the decoder (parsing, forward pass, test hooks), then the pad's user interface.
-    js="\n".join((_HERE / f).read_text(encoding="utf-8") for f in ("live_pad_decoder.js", "live_pad.js")),
+    # One ES module: the decoder (parsing, forward pass, test hooks), what our components share, then the pad's UI.
+    js="\n".join(
+        (_HERE / f).read_text(encoding="utf-8") for f in ("live_pad_decoder.js", "component_base.js", "live_pad.js")
+    ),
 )
 _SENT = "_live_pad_sent_keys"  # session state: the model keys whose weights this browser tab has been sent
 

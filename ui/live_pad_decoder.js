@@ -253,17 +253,6 @@ function decodeImage(dec, z, sample, seed) {
 /** Parse one model's assets into the tab-wide cache and return its key. An asset is either
  * {key, manifest, offset, length, codes?, labels?} with the weights at blobs[offset:offset+length] (what the
  * component receives), or {decoder: DecoderPayload.to_json()} with the weights in base64 (tests, other hosts). */
-/** A decoded image (784 values in [0, 1]) onto a 28x28 canvas context, through an ImageData of that size. */
-function paintDigit(ctx, imageData, img) {
-  const data = imageData.data;
-  for (let j = 0; j < 784; j++) {
-    const g = Math.round(Math.min(1, Math.max(0, img[j])) * 255);
-    data[4 * j] = data[4 * j + 1] = data[4 * j + 2] = g;
-    data[4 * j + 3] = 255;
-  }
-  ctx.putImageData(imageData, 0, 0);
-}
-
 function register(asset, blobs = null) {
   const key = asset.decoder ? asset.decoder.key : asset.key;
   if (!LP.models.has(key)) {

@@ -47,11 +47,19 @@ from .map_layers import MARK_KINDS, Background, Mark, marks_at
 __all__ = ["MARK_KINDS", "Background", "MapModel", "MapTransfer", "Mark", "Pin", "latent_map_component", "marks_at"]
 
 _HERE = Path(__file__).parent
-# One ES module: the live pad's decoder, then the map's inverse, drawing, its background layer, one map's events, the
-# worker's client and the component. The decoder's text also travels once per tab as an asset: a Web Worker runs a
-# second copy of it.
+# One ES module: the live pad's decoder, what our components share (component_base.js), then the map's inverse,
+# drawing, its background layer, one map's events, the worker's client and the component. The decoder's text also
+# travels once per tab as an asset: a Web Worker runs a second copy of it.
 _DECODER = (_HERE / "live_pad_decoder.js").read_text(encoding="utf-8")
-_JS = ("map_inverse.js", "map_draw.js", "map_layer.js", "map_view.js", "map_worker.js", "map_component.js")
+_JS = (
+    "component_base.js",
+    "map_inverse.js",
+    "map_draw.js",
+    "map_layer.js",
+    "map_view.js",
+    "map_worker.js",
+    "map_component.js",
+)
 _HTML = (
     '<div class="mc-root"><div class="mc-legend" role="group" aria-label="What the maps show"></div>'
     '<div class="mc-grid"></div><div class="mc-status" role="status" aria-live="polite"></div></div>'

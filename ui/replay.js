@@ -260,18 +260,5 @@ function update(inst, data) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  const root = parentElement.querySelector(".rp-root");
-  if (!root || !data) return undefined;
-  let inst = INSTANCES.get(root);
-  if (!inst) {
-    inst = createInstance(root);
-    INSTANCES.set(root, inst);
-  }
-  inst.setTrigger = setTriggerValue;
-  update(inst, data);
-  return () => {
-    if (inst.raf) cancelAnimationFrame(inst.raf);
-    inst.raf = 0;
-  };
+  return mountOnce(component, ".rp-root", INSTANCES, createInstance, update);
 }

@@ -37,7 +37,9 @@ _component = st.components.v2.component(
     "vae_explorer_replay",
     html=_HTML,
     css=(_HERE / "replay.css").read_text(encoding="utf-8"),
-    js="\n".join((_HERE / f).read_text(encoding="utf-8") for f in ("live_pad_decoder.js", "replay.js")),
+    js="\n".join(
+        (_HERE / f).read_text(encoding="utf-8") for f in ("live_pad_decoder.js", "component_base.js", "replay.js")
+    ),
 )
 _SENT = "_replay_sent_keys"  # session state: the decoders this browser tab has been sent
 
