@@ -13,14 +13,13 @@ from ui.figures import download_csv, download_png, png
 from ui.latent_map import code_bars_svg, code_caption, latent_map, map_csv_columns, method_name, tsne_points
 from ui.loaders import dataset, latents
 from ui.map_component import MapModel, Pin, latent_map_component
-from ui.sidebar import ModelPair, model_sidebar
+from ui.page import page
+from ui.sidebar import ModelPair
 from vae_core.latent.codes import decode_codes, tile_images
 from vae_core.latent.map_decoding import METHODS, LatentMap
 from vae_core.latent.projection import TSNESettings
 from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.checkpoints import Checkpoint
-
-st.set_page_config(page_title="Latent map - VAE explorer", page_icon="🗺️", layout="wide")
 
 ROLE = {"VAE": "vae", "Autoencoder": "ae"}  # which query parameter (?vae_at=, ?ae_at=) holds a map's last click
 TSNE_ITERATIONS = [250, 350, 500, 750, 1000]
@@ -219,13 +218,13 @@ def latent_maps(pair: ModelPair) -> None:
     )
 
 
+pair = page("Latent map", "🗺️")
 st.title("Latent map")
 st.markdown(
     "Every dot is a **test image**, placed by its code: the VAE's map on the left, the plain autoencoder's on the "
     "right. **Hover** anywhere: both models decode under the cursor (+ marks the same place on the other map). "
     "**Click** to pin a place or a test image; the details below follow. Drag to pan, scroll to zoom."
 )
-pair = model_sidebar()
 if pair is None:
     st.stop()
 latent_maps(pair)

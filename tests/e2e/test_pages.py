@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.e2e.conftest import screenshot
+from ui.page import tab_title
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +94,7 @@ def test_page_runs_to_the_end_and_shows_its_title(page, app_url, path, title):
         heading = page.locator("h1").filter(has_text=heading_text)
         heading.first.wait_for(timeout=10_000)
         assert heading.first.is_visible(), f"the page should show its title {heading_text!r}"
-    assert page.title().startswith(tab), f"the browser tab should read {tab!r}, not {page.title()!r}"
+    assert page.title() == tab_title(tab), f"the browser tab should read {tab_title(tab)!r}, not {page.title()!r}"
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, f"/{path} shows an exception: {exceptions.first.inner_text()[:800]}"
     broken_math = page.locator(".katex-error")  # KaTeX shows a formula it cannot parse as red source text
