@@ -2,8 +2,8 @@
 artifacts/screenshots/, and a geometry check in the browser: no two images, captions or buttons overlap, none overflows
 its column, no code block is cut off, and the main image is above the fold.
 
-The geometry is asserted on the pages of issue #12's layout work (Home, Train, Latent sliders, Upload) and measured
-(printed, with screenshots) on every page. Then the sidebar in the browser: Home -> Latent sliders shows the pad, and
+The geometry is asserted on every page (and printed; bench/bench_layout.py prints the same table without pytest).
+Then the sidebar in the browser: Home -> Latent sliders shows the pad, and
 switching the VAE A -> B -> A -> B keeps each choice without a warning or a console error.
 """
 
