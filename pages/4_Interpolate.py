@@ -232,9 +232,14 @@ def interpolation(pair: ModelPair) -> None:
             "the Train page to compare."
         )
 
+    if "interp_map" not in st.session_state and st.query_params.get("path_map") == "1":
+        st.session_state["interp_map"] = True  # a shared link opens it (once: then the student's clicks decide)
     with st.expander("The path on the latent map", key="interp_map", on_change="rerun") as box:
-        if box.open:  # the maps travel to the browser only when asked for
+        if box.open:  # the maps travel to the browser only when asked for; the link then keeps it open
+            st.query_params["path_map"] = "1"
             path_on_maps(models, paths, f"#{a} ({ds.class_names[labels[a]]})", f"#{b} ({ds.class_names[labels[b]]})")
+        elif "path_map" in st.query_params:
+            del st.query_params["path_map"]
 
     st.subheader("Step by step")
     st.markdown(

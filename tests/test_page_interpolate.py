@@ -126,3 +126,18 @@ def test_the_path_on_the_latent_map_opens_on_demand_with_both_ends_as_stars():
     assert "Hover along the path" in text and "decodes the code on the plane, not one of the path" in text, (
         "a 16-D map is a PCA view: it says so"
     )
+
+
+def test_a_link_opens_the_path_on_the_map_and_closing_it_forgets():
+    """Opening the maps writes ?path_map=1, so a teacher's shared link opens on them; closing drops it."""
+    at = open_page(a="5", b="17", steps="7")
+    assert "path_map" not in at.query_params
+    at.session_state["interp_map"] = True  # what opening it does
+    at.run()
+    assert at.query_params.get("path_map") in ("1", ["1"])
+    linked = open_page(a="5", b="17", steps="7", path_map="1")
+    assert len(linked.get("bidi_component")) == 1, "the link opens the maps"
+    assert not linked.warning and not linked.exception
+    linked.session_state["interp_map"] = False  # the student closes it
+    linked.run()
+    assert not linked.get("bidi_component") and "path_map" not in linked.query_params
