@@ -10,9 +10,18 @@ import streamlit as st
 
 from ui import url_params
 from ui.figures import download_csv, download_png, png
-from ui.latent_map import code_bars_svg, code_caption, latent_map, map_csv_columns, method_name, tsne_points
+from ui.latent_map import (
+    ALIGNED,
+    code_bars_svg,
+    code_caption,
+    latent_map,
+    map_csv_columns,
+    method_name,
+    tsne_points,
+    turned_onto,
+)
 from ui.loaders import dataset, latents
-from ui.map_component import MapModel, Pin, latent_map_component
+from ui.map_component import ROLE, MapModel, Pin, latent_map_component
 from ui.page import page
 from ui.sidebar import ModelPair
 from vae_core.latent.codes import decode_codes, tile_images
@@ -21,7 +30,6 @@ from vae_core.latent.projection import TSNESettings
 from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.checkpoints import Checkpoint
 
-ROLE = {"VAE": "vae", "Autoencoder": "ae"}  # which query parameter (?vae_at=, ?ae_at=) holds a map's last click
 TSNE_ITERATIONS = [250, 350, 500, 750, 1000]
 TSNE_URL = {  # TSNESettings field: (query parameter, its parser)
     "perplexity": ("perplexity", partial(url_params.number, lo=2, hi=100)),
@@ -176,10 +184,9 @@ def latent_maps(pair: ModelPair) -> None:
     ds = dataset(pair.dataset)
     models = pair.both()
     maps = {ROLE[label]: model_map(info, method, fresh) for label, info, _ in models}
-    turned_roles = set()
-    if "ae" in maps and shown != "plane" and maps["ae"].points_.shape == maps["vae"].points_.shape:
-        maps["ae"] = maps["ae"].aligned_to(maps["vae"].points_)  # turned, never scaled: compare place for place
-        turned_roles.add("ae")
+    own = dict(maps)
+    if "ae" in maps:
+        maps["ae"] = turned_onto(maps["ae"], maps["vae"])  # turned, never scaled: compare place for place
     roles = list(maps)
     labels = np.asarray(latents(pair.vae_info).labels)
     targets, shown_maps = {}, []
@@ -188,7 +195,7 @@ def latent_maps(pair: ModelPair) -> None:
         place = partial(url_params.map_place, n_images=len(lmap.points_), limit=PLACE_LIMIT)
         targets[role] = url_params.read(f"{role}_at", place, then="click the map to pin a place")
         where = " fresh" if fresh else " precomputed" if method == "tsne" else ""
-        turned = ", aligned to the VAE" if role in turned_roles else ""
+        turned = ALIGNED if lmap is not own[role] else ""
         title = f"{'latent plane' if shown == 'plane' else method_name(method)}{where}{turned} · {info.name}"
         prior = label == "VAE" and method == "pca"  # N(0, I)'s circles: a VAE's codes are drawn towards its prior
         shown_maps.append(MapModel(role, label, info, ckpt, lmap, title, pin=targets[role], prior=prior))

@@ -11,7 +11,7 @@ import streamlit as st
 from ui import contrast_text as text
 from ui.figures import png
 from ui.loaders import checkpoint_catalog, dataset, latents, load_model, model_key
-from ui.marked_maps import ROLE
+from ui.map_component import ROLE
 from ui.page import page
 from ui.safe_text import escape_markdown
 from ui.scoreboard_view import (

@@ -72,5 +72,15 @@ def map_csv_columns(maps: Mapping[str, LatentMap], labels: np.ndarray) -> dict[s
     return cols
 
 
+def turned_onto(lmap: LatentMap, reference: LatentMap) -> LatentMap:
+    """``lmap`` turned onto ``reference``, another model's map of the same test images, so the two compare place for
+    place (``LatentMap.aligned_to``: never scaled; a 2-D latent's plane is returned as it is); ``lmap`` itself when
+    the two maps show different images. A caller can tell a turned map by ``is not lmap``."""
+    return lmap.aligned_to(reference.points_) if lmap.points_.shape == reference.points_.shape else lmap
+
+
+ALIGNED = ", aligned to the VAE"  # a turned map's title says so
+
+
 def method_name(method: str) -> str:
     return METHODS.get(method, method)

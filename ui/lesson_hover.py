@@ -12,10 +12,8 @@ from vae_core.store.catalog import CheckpointInfo
 
 from .latent_map import latent_map
 from .loaders import dataset, latents, load_model
-from .map_component import MapModel
+from .map_component import ROLE, MapModel
 from .marked_maps import mount_test_maps
-
-ROLE = {"VAE": "vae", "Autoencoder": "ae"}
 
 
 def hover_maps(models: Sequence[tuple[str, CheckpointInfo]], pins: dict[str, np.ndarray], *, key: str) -> None:

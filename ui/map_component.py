@@ -44,7 +44,17 @@ from .figures import PALETTE, to_uint8
 from .live_pad import decoder_payload, pack_message
 from .map_layers import MARK_KINDS, Background, Mark, marks_at
 
-__all__ = ["MARK_KINDS", "Background", "MapModel", "MapTransfer", "Mark", "Pin", "latent_map_component", "marks_at"]
+__all__ = [
+    "MARK_KINDS",
+    "ROLE",
+    "Background",
+    "MapModel",
+    "MapTransfer",
+    "Mark",
+    "Pin",
+    "latent_map_component",
+    "marks_at",
+]
 
 _HERE = Path(__file__).parent
 # One ES module: the live pad's decoder, what our components share (component_base.js), then the map's inverse,
@@ -75,6 +85,7 @@ ATLAS_COLUMNS = 32  # thumbnails per row of the atlas
 ATLAS_MAX = 1024  # thumbnails sent per dataset at most (a 28x28 image is ~0.3 kB in the PNG)
 PLACE_LIMIT = 1e4  # a pinned place beyond this was not clicked on any map (maps span the test codes)
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "plane": "latent plane"}
+ROLE = {"VAE": "vae", "Autoencoder": "ae"}  # a map's role by its label: ?vae_at= / ?ae_at= hold its last click
 AXES = {"pca": ("PC1", "PC2"), "tsne": ("t-SNE 1", "t-SNE 2"), "plane": ("z1", "z2")}  # z1, z2 on every page
 
 

@@ -274,8 +274,3 @@ function drawOverlay(view, inst) {
     }
   }
 }
-
-/** The decoded image (784 values in [0, 1]) onto the view's 28x28 canvas. */
-function paintDecoded(view, img) {
-  paintDigit(view.imageCtx, view.imageData, img);
-}

@@ -172,7 +172,7 @@ function showCode(inst, view, code, caption) {
   const entry = LP.models.get(view.model.decoder);
   if (!entry) return false;
   view.code = code;
-  paintDecoded(view, decodeImage(entry.decoder, code, false, 0));
+  paintDigit(view.imageCtx, view.imageData, decodeImage(entry.decoder, code, false, 0));
   if (caption !== view.caption) {
     view.caption = caption;
     view.captionEl.textContent = caption;

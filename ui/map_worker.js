@@ -74,7 +74,7 @@ function finishRemote(job, image) {
   view.queued = null;
   if (!image) showCode(inst, view, job.z, caption); // the worker lacked this decoder: the main thread draws it
   else {
-    paintDecoded(view, image);
+    paintDigit(view.imageCtx, view.imageData, image);
     if (caption !== view.caption) view.captionEl.textContent = view.caption = caption;
     view.altDirty = true;
   }

@@ -16,11 +16,9 @@ from vae_core.latent.map_decoding import LatentMap
 from vae_core.store.catalog import CheckpointInfo
 from vae_core.store.checkpoints import Checkpoint
 
-from .latent_map import latent_map
+from .latent_map import ALIGNED, latent_map, turned_onto
 from .loaders import dataset, latents
-from .map_component import MapModel, Mark, Pin, latent_map_component
-
-ROLE = {"VAE": "vae", "Autoencoder": "ae"}
+from .map_component import ROLE, MapModel, Mark, Pin, latent_map_component
 
 
 def pca_map(info: CheckpointInfo) -> LatentMap:
@@ -46,14 +44,12 @@ def marked_maps(
         return False
     shown, reference = [], None
     for label, info, ckpt in models:
-        lmap = pca_map(info)
-        aligned = reference is not None and lmap.latent_dim > 2 and lmap.points_.shape == reference.shape
-        if aligned:
-            lmap = lmap.aligned_to(reference)  # turned onto the first (the VAE's) map: compare place for place
-        reference = lmap.points_ if reference is None else reference
+        own = pca_map(info)
+        lmap = own if reference is None else turned_onto(own, reference)  # onto the first (the VAE's) map
+        turned, reference = lmap is not own, lmap if reference is None else reference
         if through is not None and label in through:
             lmap = lmap.through(through[label])
-        title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'}{', aligned to the VAE' * aligned} · {info.name}"
+        title = f"{'latent plane' if lmap.latent_dim == 2 else 'PCA'}{ALIGNED * turned} · {info.name}"
         vae = label == "VAE"  # the prior's circles: a VAE's codes are drawn towards N(0, I)
         shown.append(MapModel(ROLE[label], label, info, ckpt, lmap, title, prior=vae, marks=marks(label, lmap)))
     mount_test_maps(shown, ds, key=key)
